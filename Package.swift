@@ -1,0 +1,102 @@
+// swift-tools-version: 6.0
+// ReliefLedger (消费帮扶台账): a double-entry ledger on PostgreSQL through libpq.
+// Layers, bottom to top: CLibPQ → Postgres → ReliefCore (pure) → ReliefStore → ReliefCLI → relief.
+import PackageDescription
+
+let strict: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "ReliefLedger",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "relief", targets: ["relief"])
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+    ],
+    targets: [
+        // C shim: libpq from libpq-dev, found by pkg-config.
+        .systemLibrary(
+            name: "CLibPQ",
+            pkgConfig: "libpq",
+            providers: [.apt(["libpq-dev"]), .brew(["libpq"])]
+        ),
+        // Thin Swift layer over libpq: thread-confined connections, pool, COPY, errors.
+        .target(
+            name: "Postgres",
+            dependencies: [
+                "CLibPQ",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
+        // Pure domain logic: money, 大写, credit codes, periods, entries, canonical text. No I/O.
+        .target(
+            name: "ReliefCore",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strict
+        ),
+        // Numbered SQL migrations, shipped as a resource bundle.
+        .target(
+            name: "ReliefMigrations",
+            path: "sql",
+            exclude: ["README.md"],
+            resources: [.copy("migrations")],
+            swiftSettings: strict
+        ),
+        // A private PostgreSQL cluster under a data folder (initdb / pg_ctl).
+        .target(
+            name: "EmbeddedPostgres",
+            swiftSettings: strict
+        ),
+        // PostgreSQL-backed books: migrations, posting path, reports, verification.
+        .target(
+            name: "ReliefStore",
+            dependencies: ["Postgres", "ReliefCore", "ReliefMigrations", "EmbeddedPostgres"],
+            swiftSettings: strict
+        ),
+        // The command-line interface as a library so that tests can drive it.
+        .target(
+            name: "ReliefCLI",
+            dependencies: [
+                "ReliefStore", "ReliefCore", "EmbeddedPostgres",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "relief",
+            dependencies: ["ReliefCLI"],
+            swiftSettings: strict
+        ),
+        // Test support: a throwaway PostgreSQL for integration tests.
+        .target(
+            name: "ReliefTestSupport",
+            dependencies: ["Postgres", "EmbeddedPostgres"],
+            path: "Tests/Support",
+            swiftSettings: strict
+        ),
+        .testTarget(name: "ReliefCoreTests", dependencies: ["ReliefCore"], swiftSettings: strict),
+        .testTarget(
+            name: "EmbeddedPostgresTests", dependencies: ["EmbeddedPostgres"], swiftSettings: strict),
+        .testTarget(
+            name: "PostgresTests", dependencies: ["Postgres", "ReliefTestSupport"],
+            swiftSettings: strict),
+        .testTarget(
+            name: "ReliefStoreTests",
+            dependencies: ["ReliefStore", "ReliefCore", "Postgres", "ReliefTestSupport"],
+            swiftSettings: strict),
+        .testTarget(
+            name: "ReliefCLITests",
+            dependencies: ["ReliefCLI", "ReliefStore", "Postgres", "ReliefTestSupport"],
+            swiftSettings: strict),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,418 @@
+import CLibPQ
+import Foundation
+public import Logging
+
+/// How to reach PostgreSQL and how to behave once connected.
+public struct ConnectionConfiguration: Sendable {
+    /// A libpq connection string or URI. Empty means "libpq's defaults": the `PG*` environment
+    /// variables, `.pgpass`, service files and every `sslmode` work exactly as in psql.
+    public var conninfo: String
+    /// `statement_timeout` set on every new connection; nil keeps the server's setting.
+    public var statementTimeoutMilliseconds: Int?
+    /// `application_name` shown in `pg_stat_activity`.
+    public var applicationName: String
+    /// A role to `SET ROLE` to right after connecting (e.g. `relief_app`), so that the grants of
+    /// that role, not the login role's, govern every statement. nil keeps the login role.
+    public var role: String?
+
+    /// Makes a configuration.
+    public init(conninfo: String, statementTimeoutMilliseconds: Int? = nil, applicationName: String = "relief") {
+        self.conninfo = conninfo
+        self.statementTimeoutMilliseconds = statementTimeoutMilliseconds
+        self.applicationName = applicationName
+    }
+
+    /// `DATABASE_URL` when set, otherwise an empty conninfo so that libpq reads `PG*` variables itself.
+    public static func fromEnvironment(_ environment: [String: String]) -> ConnectionConfiguration {
+        ConnectionConfiguration(conninfo: environment["DATABASE_URL"] ?? "")
+    }
+}
+
+/// Transaction isolation levels.
+public enum IsolationLevel: String, Sendable {
+    /// PostgreSQL's default.
+    case readCommitted = "READ COMMITTED"
+    /// Snapshot for the whole transaction.
+    case repeatableRead = "REPEATABLE READ"
+    /// Full serializability; may fail with SQLSTATE 40001 and is then retried.
+    case serializable = "SERIALIZABLE"
+}
+
+/// Sends PQcancel from any thread: the one libpq call documented as thread-safe on a busy connection.
+final class CancelToken: @unchecked Sendable {
+    private let lock = NSLock()
+    private var handle: OpaquePointer?
+
+    init(handle: OpaquePointer?) { self.handle = handle }
+
+    /// Frees the old handle, if any, and keeps `newHandle`.
+    func replace(_ newHandle: OpaquePointer?) {
+        lock.lock()
+        defer { lock.unlock() }
+        if let handle { PQfreeCancel(handle) }
+        handle = newHandle
+    }
+
+    func cancel() {
+        lock.lock()
+        defer { lock.unlock() }
+        guard let handle else { return }
+        var buffer = [CChar](repeating: 0, count: 256)
+        _ = PQcancel(handle, &buffer, Int32(buffer.count))
+    }
+
+    func free() {
+        lock.lock()
+        defer { lock.unlock() }
+        if let handle { PQfreeCancel(handle) }
+        handle = nil
+    }
+}
+
+/// One PostgreSQL connection, confined to its own OS thread.
+///
+/// Every isolated method runs on the connection's thread (the actor's custom executor), so the
+/// blocking libpq calls inside never occupy Swift's cooperative pool. Callers use ``run(_:)`` or
+/// ``transaction(isolation:maximumAttempts:_:)``, whose bodies are synchronous: a connection is never
+/// suspended mid-statement.
+public actor Connection {
+    /// The bound on statements retried after serialization failures or deadlocks.
+    public static let defaultMaximumAttempts = 5
+    /// COPY data is sent in chunks of at most this many bytes.
+    static let copyChunkBytes = 256 * 1024
+
+    private nonisolated let executor: ThreadExecutor
+    private nonisolated let cancelToken: CancelToken
+    private var handle: OpaquePointer?
+    private let logger: Logger
+
+    public nonisolated var unownedExecutor: UnownedSerialExecutor {
+        executor.asUnownedSerialExecutor()
+    }
+
+    private init(executor: ThreadExecutor, logger: Logger) {
+        self.executor = executor
+        self.cancelToken = CancelToken(handle: nil)
+        self.logger = logger
+    }
+
+    /// Opens a connection on a new thread.
+    public static func connect(
+        _ configuration: ConnectionConfiguration, logger: Logger = Logger(label: "relief.postgres")
+    ) async throws(PostgresError) -> Connection {
+        let connection = Connection(executor: ThreadExecutor(name: "relief.pg"), logger: logger)
+        do {
+            try await connection.open(configuration)
+        } catch {
+            await connection.close()
+            throw error
+        }
+        return connection
+    }
+
+    private func open(_ configuration: ConnectionConfiguration) throws(PostgresError) {
+        let conn = PQconnectdb(configuration.conninfo)
+        handle = conn
+        guard let conn, PQstatus(conn) == CONNECTION_OK else {
+            let message = conn.map { String(cString: PQerrorMessage($0)) } ?? "out of memory"
+            throw PostgresError(
+                kind: .connection, message: "cannot connect to PostgreSQL: "
+                    + message.trimmingCharacters(in: .whitespacesAndNewlines),
+                hint: "set DATABASE_URL or PGHOST/PGDATABASE/PGUSER, or unset them to use the embedded cluster")
+        }
+        // libpq prints NOTICEs to stderr by default; the CLI's stderr is for errors only.
+        PQsetNoticeProcessor(conn, { _, _ in }, nil)
+        cancelToken.replace(PQgetCancel(conn))
+        _ = try execute("SET application_name = '\(configuration.applicationName.filter { $0.isLetter || $0 == "-" })'")
+        if let role = configuration.role {
+            guard role.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") }) else {
+                throw PostgresError(kind: .connection, message: "role name \(role) must be letters, digits and _")
+            }
+            _ = try execute("SET ROLE \(role)")
+        }
+        if let timeout = configuration.statementTimeoutMilliseconds {
+            _ = try execute("SET statement_timeout = \(max(0, timeout))")
+        }
+    }
+
+    /// Closes the connection and ends its thread. Safe to call twice.
+    public func close() {
+        cancelToken.free()
+        if let handle { PQfinish(handle) }
+        handle = nil
+        executor.shutdown()
+    }
+
+    /// Asks the server to cancel the statement running now, from any thread.
+    public nonisolated func cancel() { cancelToken.cancel() }
+
+    /// True when the connection is open and not inside a transaction.
+    public var isIdle: Bool {
+        guard let handle else { return false }
+        return PQstatus(handle) == CONNECTION_OK && PQtransactionStatus(handle) == PQTRANS_IDLE
+    }
+
+    /// True when the connection is open and usable.
+    public var isOpen: Bool {
+        guard let handle else { return false }
+        return PQstatus(handle) == CONNECTION_OK
+    }
+
+    /// The server's version number, e.g. 150018.
+    public var serverVersion: Int {
+        handle.map { Int(PQserverVersion($0)) } ?? 0
+    }
+
+    // MARK: Running work on the connection's thread
+
+    /// Runs `body` on the connection's thread. Task cancellation cancels the running statement.
+    public nonisolated func run<T: Sendable>(
+        _ body: @Sendable (isolated Connection) throws -> T
+    ) async throws -> T {
+        try await withTaskCancellationHandler {
+            try Task.checkCancellation()
+            return try await self.runIsolated(body)
+        } onCancel: {
+            self.cancel()
+        }
+    }
+
+    private func runIsolated<T: Sendable>(_ body: @Sendable (isolated Connection) throws -> T) throws -> T {
+        try body(self)
+    }
+
+    /// Runs `body` inside BEGIN … COMMIT on the connection's thread. On SQLSTATE 40001 or 40P01 the
+    /// whole transaction is retried, at most `maximumAttempts` times; any other error rolls back.
+    public nonisolated func transaction<T: Sendable>(
+        isolation: IsolationLevel = .readCommitted,
+        maximumAttempts: Int = Connection.defaultMaximumAttempts,
+        _ body: @Sendable (isolated Connection) throws -> T
+    ) async throws -> T {
+        try await run { connection in
+            try connection.transactionIsolated(
+                isolation: isolation, maximumAttempts: maximumAttempts, body)
+        }
+    }
+
+    /// The synchronous form of ``transaction(isolation:maximumAttempts:_:)`` for code already on the
+    /// connection's thread.
+    public func transactionIsolated<T>(
+        isolation: IsolationLevel = .readCommitted,
+        maximumAttempts: Int = Connection.defaultMaximumAttempts,
+        _ body: (isolated Connection) throws -> T
+    ) throws -> T {
+        precondition(maximumAttempts >= 1, "maximumAttempts must be at least 1")
+        var attempt = 1
+        while true {
+            do {
+                try execute(isolation == .readCommitted ? "BEGIN" : "BEGIN ISOLATION LEVEL \(isolation.rawValue)")
+                let value = try body(self)
+                try execute("COMMIT")
+                return value
+            } catch {
+                rollbackQuietly()
+                if let pgError = error as? PostgresError, pgError.isTransient, attempt < maximumAttempts {
+                    logger.debug("retrying transaction", metadata: ["attempt": "\(attempt)", "sqlstate": "\(pgError.sqlState ?? "")"])
+                    attempt += 1
+                    continue
+                }
+                throw error
+            }
+        }
+    }
+
+    private func rollbackQuietly() {
+        guard let handle, PQtransactionStatus(handle) != PQTRANS_IDLE else { return }
+        if let result = PQexec(handle, "ROLLBACK") { PQclear(result) }
+    }
+
+    // MARK: Statements
+
+    /// Runs one or more statements without parameters (simple query protocol): for DDL and
+    /// migrations. Returns the last statement's result.
+    @discardableResult
+    public func execute(_ sql: String) throws(PostgresError) -> PostgresResult {
+        let conn = try requireHandle()
+        let result = PQexec(conn, sql)
+        defer { PQclear(result) }
+        return try materialize(result, conn: conn)
+    }
+
+    /// Runs one parameterised statement. Parameters travel separately from the SQL text, in
+    /// PostgreSQL's text format; nil is SQL NULL.
+    @discardableResult
+    public func query(_ sql: String, _ parameters: [(any PostgresEncodable)?] = []) throws(PostgresError)
+        -> PostgresResult
+    {
+        let conn = try requireHandle()
+        let texts = parameters.map { $0?.postgresText }
+        let result = withCStringArray(texts) { pointers in
+            PQexecParams(conn, sql, Int32(pointers.count), nil, pointers, nil, nil, 0)
+        }
+        defer { PQclear(result) }
+        return try materialize(result, conn: conn)
+    }
+
+    // MARK: COPY
+
+    /// Runs `COPY … FROM STDIN` and lets `produce` write the data through a ``CopyWriter``.
+    /// Returns the number of rows the server copied. If `produce` throws, the COPY is aborted and
+    /// nothing is written.
+    @discardableResult
+    public func copyIn(_ sql: String, _ produce: (inout CopyWriter) throws -> Void) throws -> Int {
+        let conn = try requireHandle()
+        let start = PQexec(conn, sql)
+        let status = PQresultStatus(start)
+        if status != PGRES_COPY_IN {
+            defer { PQclear(start) }
+            _ = try materialize(start, conn: conn)
+            throw PostgresError(kind: .copy, message: "statement did not start COPY FROM STDIN: \(sql)")
+        }
+        PQclear(start)
+        var writer = CopyWriter(conn: conn)
+        var failure: (any Error)?
+        do {
+            try produce(&writer)
+            try writer.flush()
+        } catch {
+            failure = error
+        }
+        let endCode: Int32
+        if let failure {
+            endCode = PQputCopyEnd(conn, "aborted by client: \(failure)")
+        } else {
+            endCode = PQputCopyEnd(conn, nil)
+        }
+        if endCode != 1 { throw connectionError(conn, "COPY end failed") }
+        var copied = 0
+        var serverError: PostgresError?
+        while let result = PQgetResult(conn) {
+            defer { PQclear(result) }
+            do {
+                copied = try materialize(result, conn: conn).affectedRows
+            } catch {
+                serverError = serverError ?? error
+            }
+        }
+        if let failure { throw failure }
+        if let serverError { throw serverError }
+        return copied
+    }
+
+    /// Runs `COPY … TO STDOUT` and hands each data row (one line, without its newline in text
+    /// format) to `consume`, streaming: nothing is buffered beyond one row.
+    public func copyOut(_ sql: String, _ consume: (UnsafeBufferPointer<UInt8>) throws -> Void) throws {
+        let conn = try requireHandle()
+        let start = PQexec(conn, sql)
+        if PQresultStatus(start) != PGRES_COPY_OUT {
+            defer { PQclear(start) }
+            _ = try materialize(start, conn: conn)
+            throw PostgresError(kind: .copy, message: "statement did not start COPY TO STDOUT: \(sql)")
+        }
+        PQclear(start)
+        var consumerError: (any Error)?
+        while true {
+            var buffer: UnsafeMutablePointer<CChar>?
+            let length = PQgetCopyData(conn, &buffer, 0)
+            if length > 0, let buffer {
+                if consumerError == nil {
+                    var count = Int(length)
+                    if count > 0 && buffer[count - 1] == 0x0a { count -= 1 }
+                    let bytes = UnsafeRawPointer(buffer).assumingMemoryBound(to: UInt8.self)
+                    do {
+                        try consume(UnsafeBufferPointer(start: bytes, count: count))
+                    } catch {
+                        consumerError = error
+                        cancel()
+                    }
+                }
+                PQfreemem(buffer)
+                continue
+            }
+            if length == -2 { throw connectionError(conn, "COPY read failed") }
+            break  // -1: done
+        }
+        var serverError: PostgresError?
+        while let result = PQgetResult(conn) {
+            defer { PQclear(result) }
+            do { _ = try materialize(result, conn: conn) } catch { serverError = serverError ?? error }
+        }
+        if let consumerError { throw consumerError }
+        if let serverError { throw serverError }
+    }
+
+    // MARK: Helpers
+
+    private func requireHandle() throws(PostgresError) -> OpaquePointer {
+        guard let handle else { throw PostgresError(kind: .connection, message: "connection is closed") }
+        return handle
+    }
+
+    private func connectionError(_ conn: OpaquePointer, _ what: String) -> PostgresError {
+        let message = String(cString: PQerrorMessage(conn)).trimmingCharacters(in: .whitespacesAndNewlines)
+        return PostgresError(kind: .connection, message: "\(what): \(message)")
+    }
+
+    private func materialize(_ result: OpaquePointer?, conn: OpaquePointer) throws(PostgresError) -> PostgresResult {
+        guard let result else { throw connectionError(conn, "no result") }
+        switch PQresultStatus(result) {
+        case PGRES_COMMAND_OK, PGRES_TUPLES_OK, PGRES_SINGLE_TUPLE, PGRES_COPY_IN, PGRES_COPY_OUT:
+            break
+        case PGRES_EMPTY_QUERY:
+            return PostgresResult(columns: PostgresColumns(names: []), rows: [], affectedRows: 0)
+        default:
+            throw Self.serverError(result, conn: conn)
+        }
+        let columnCount = Int(PQnfields(result))
+        var names: [String] = []
+        names.reserveCapacity(columnCount)
+        for column in 0..<columnCount { names.append(String(cString: PQfname(result, Int32(column)))) }
+        let columns = PostgresColumns(names: names)
+        let rowCount = Int(PQntuples(result))
+        var rows: [PostgresRow] = []
+        rows.reserveCapacity(rowCount)
+        for row in 0..<rowCount {
+            var values: [String?] = []
+            values.reserveCapacity(columnCount)
+            for column in 0..<columnCount {
+                if PQgetisnull(result, Int32(row), Int32(column)) == 1 {
+                    values.append(nil)
+                } else {
+                    values.append(String(cString: PQgetvalue(result, Int32(row), Int32(column))))
+                }
+            }
+            rows.append(PostgresRow(columns: columns, values: values))
+        }
+        let affected = Int(String(cString: PQcmdTuples(result))) ?? 0
+        return PostgresResult(columns: columns, rows: rows, affectedRows: affected)
+    }
+
+    private static func serverError(_ result: OpaquePointer, conn: OpaquePointer) -> PostgresError {
+        func field(_ code: Character) -> String? {
+            guard let value = PQresultErrorField(result, Int32(code.asciiValue!)) else { return nil }
+            return String(cString: value)
+        }
+        let sqlState = field("C")
+        let primary = field("M") ?? String(cString: PQerrorMessage(conn))
+        let kind: PostgresError.Kind
+        switch sqlState {
+        case "57014": kind = .cancelled
+        case nil: kind = .connection
+        default: kind = .server
+        }
+        return PostgresError(
+            kind: kind, sqlState: sqlState,
+            message: primary.trimmingCharacters(in: .whitespacesAndNewlines),
+            detail: field("D"), hint: field("H"), constraint: field("n"))
+    }
+}
+
+/// Calls `body` with a C array of C strings (NULL entries for nil), valid only during the call.
+func withCStringArray<R>(_ strings: [String?], _ body: ([UnsafePointer<CChar>?]) -> R) -> R {
+    var owned: [UnsafeMutablePointer<CChar>?] = strings.map { $0.map { strdup($0) } ?? nil }
+    defer { for pointer in owned { free(pointer) } }
+    return owned.withUnsafeMutableBufferPointer { buffer in
+        body(buffer.map { UnsafePointer($0) })
+    }
+}
+

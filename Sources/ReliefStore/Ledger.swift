@@ -1,0 +1,251 @@
+import Foundation
+import Postgres
+public import ReliefCore
+
+/// An entry as written: where it sits in the chain and its voucher number.
+public struct PostedEntry: Sendable, Hashable {
+    /// Database id.
+    public var id: Int64
+    /// Chain position in its book (1, 2, …).
+    public var seq: Int64
+    /// The month.
+    public var period: Period
+    /// 记字第N号 within the book and month.
+    public var voucherNumber: Int
+    /// The entry's chain hash.
+    public var hash: [UInt8]
+    /// True when the idempotency key was already there: this is the first result, and nothing
+    /// was written now.
+    public var existed: Bool
+
+    /// `2020-05/3`: the voucher reference the CLI accepts back.
+    public var voucherReference: String { "\(period)/\(voucherNumber)" }
+}
+
+/// The posting path of one book.
+///
+/// Concurrent callers are committed together: while one transaction is in flight, new entries
+/// queue; the next transaction takes up to ``maximumBatchEntries`` of them (group commit). The
+/// book's row lock in PostgreSQL serialises writers anyway (gapless vouchers, one chain), so
+/// batching turns N commits into one without weakening any invariant. An entry that PostgreSQL
+/// refuses inside a batch does not fail the others: the batch is retried one entry at a time.
+public actor Ledger {
+    /// The most entries one posting transaction carries.
+    public static let maximumBatchEntries = 256
+
+    /// The book's code.
+    public nonisolated let bookCode: String
+    /// Who posts (recorded as `created_by` and hashed into the chain).
+    public nonisolated let actorName: String
+    private let pool: ConnectionPool
+    private var accounts: [String: Account] = [:]
+    private var closedThrough: Period?
+    private var pending: [Pending] = []
+    private var isFlushing = false
+
+    private struct Pending {
+        let draft: EntryDraft
+        let continuation: CheckedContinuation<PostedEntry, any Error>
+    }
+
+    /// Opens the ledger of `bookCode`, loading the chart and the closed-through month.
+    public init(database: ReliefDatabase, bookCode: String = "main", actorName: String) async throws {
+        self.pool = database.pool
+        self.bookCode = bookCode
+        self.actorName = actorName
+        try await reload()
+    }
+
+    /// Reloads the chart and the closed-through month from the database.
+    public func reload() async throws {
+        let book = bookCode
+        let (chart, closed) = try await pool.withConnection { connection in
+            try await connection.run { c in
+                let bookRows = try c.query("SELECT id, closed_through FROM relief.books WHERE code = $1", [book]).rows
+                guard let bookRow = bookRows.first else { throw LedgerError.unknownBook(book) }
+                let bookID = try bookRow.decode(Int.self, at: 0)
+                let closed = try bookRow.decodeOptional(Int.self, at: 1)
+                let chart = try Reports.accounts(c, bookID: bookID)
+                return (chart, closed)
+            }
+        }
+        accounts = Dictionary(uniqueKeysWithValues: chart.map { ($0.code, $0) })
+        closedThrough = closed.flatMap { Period(yyyymm: $0) }
+    }
+
+    /// The accounts of the book, by code.
+    public var chart: [String: Account] { accounts }
+
+    /// Posts one entry after checking it in Swift; PostgreSQL checks it again at commit.
+    /// A repeat of an idempotency key returns the first result and writes nothing.
+    public func post(_ draft: EntryDraft) async throws -> PostedEntry {
+        try await check(draft)
+        return try await withCheckedThrowingContinuation { continuation in
+            pending.append(Pending(draft: draft, continuation: continuation))
+            if !isFlushing {
+                isFlushing = true
+                Task { await self.flush() }
+            }
+        }
+    }
+
+    /// Posts the red reversal (红字冲销) of the entry at chain position `seq`: the same accounts,
+    /// sides and amounts, marked red and linked to the original. Its default key makes a repeat safe.
+    public func reverse(seq: Int64, reason: String, date: LocalDate, idempotencyKey: String? = nil) async throws -> PostedEntry {
+        let book = bookCode
+        let postings = try await pool.withConnection { connection in
+            try await connection.run { c in try Reports.postings(c, bookCode: book, seq: seq) }
+        }
+        guard !postings.isEmpty else { throw LedgerError.unknownEntry(String(seq)) }
+        let draft = EntryDraft.reversal(
+            of: postings, originalSeq: seq, key: idempotencyKey ?? "reversal-of-\(seq)", date: date,
+            reason: reason)
+        return try await post(draft)
+    }
+
+    /// Closes a month; returns the chain head recorded with it.
+    public func closePeriod(_ period: Period) async throws -> (seq: Int64, head: [UInt8]) {
+        let book = bookCode
+        let actor = actorName
+        let row = try await pool.transaction { c in
+            try c.query("SELECT chain_seq, chain_head FROM relief.close_period($1, $2, $3)", [book, period.yyyymm, actor]).single()
+        }
+        closedThrough = period
+        return (try row.decode(Int64.self, at: 0), try row.decode(PostgresBytes.self, at: 1).bytes)
+    }
+
+    // MARK: Swift-side checks
+
+    private func check(_ draft: EntryDraft) async throws {
+        do {
+            try draft.validate()
+        } catch {
+            throw LedgerError.invalidEntry(error)
+        }
+        if let closedThrough, draft.date.period <= closedThrough {
+            throw LedgerError.closedPeriod(date: draft.date, closedThrough: closedThrough)
+        }
+        for posting in draft.postings where accounts[posting.accountCode] == nil {
+            try await reload()  // another process may have extended the chart
+            guard accounts[posting.accountCode] != nil else { throw LedgerError.unknownAccount(posting.accountCode) }
+        }
+    }
+
+    // MARK: Group commit
+
+    private func flush() async {
+        while !pending.isEmpty {
+            let count = min(pending.count, Self.maximumBatchEntries)
+            let batch = Array(pending.prefix(count))
+            pending.removeFirst(count)
+            do {
+                let posted = try await write(batch.map(\.draft))
+                for (item, entry) in zip(batch, posted) { item.continuation.resume(returning: entry) }
+            } catch {
+                if batch.count == 1 {
+                    batch[0].continuation.resume(throwing: await settle(error))
+                    continue
+                }
+                for item in batch {
+                    do {
+                        let posted = try await write([item.draft])
+                        item.continuation.resume(returning: posted[0])
+                    } catch {
+                        item.continuation.resume(throwing: await settle(error))
+                    }
+                }
+            }
+        }
+        isFlushing = false
+    }
+
+    /// Turns a database refusal into the ledger's error, refreshing caches the refusal proves stale.
+    private func settle(_ error: any Error) async -> any Error {
+        if let pg = error as? PostgresError, pg.sqlState == "RL010" || pg.sqlState == "RL003" {
+            try? await reload()
+        }
+        return LedgerError.from(error)
+    }
+
+    private func write(_ drafts: [EntryDraft]) async throws -> [PostedEntry] {
+        let payload = try PostPayload.encode(drafts)
+        let book = bookCode
+        let actor = actorName
+        return try await pool.transaction { c in
+            let rows = try c.query(
+                """
+                SELECT idx, entry_id, seq, period, voucher_no, created_at_us, hash, prev_hash, existed
+                FROM relief.post_entries($1, $2::jsonb, $3)
+                """, [book, payload, actor]
+            ).rows
+            guard rows.count == drafts.count else {
+                throw LedgerError.chainMismatch(seq: 0, detail: "PostgreSQL returned \(rows.count) results for \(drafts.count) entries")
+            }
+            var posted: [PostedEntry] = []
+            posted.reserveCapacity(rows.count)
+            var expectedPrevious: [UInt8]?
+            for (draft, row) in zip(drafts, rows) {
+                guard let period = Period(yyyymm: try row.decode(Int.self, at: 3)) else {
+                    throw LedgerError.chainMismatch(seq: 0, detail: "PostgreSQL returned an invalid period")
+                }
+                let entry = PostedEntry(
+                    id: try row.decode(Int64.self, at: 1), seq: try row.decode(Int64.self, at: 2),
+                    period: period,
+                    voucherNumber: try row.decode(Int.self, at: 4),
+                    hash: try row.decode(PostgresBytes.self, at: 6).bytes, existed: try row.decode(Bool.self, at: 8))
+                if !entry.existed {
+                    // The second guard on the chain: recompute in Swift before COMMIT.
+                    let previous = try row.decode(PostgresBytes.self, at: 7).bytes
+                    if let expectedPrevious, expectedPrevious != previous {
+                        throw LedgerError.chainMismatch(seq: entry.seq, detail: "previous hash does not continue the batch")
+                    }
+                    let text = CanonicalText.entry(
+                        draft, bookCode: book, seq: entry.seq, voucherNumber: entry.voucherNumber,
+                        createdAtMicroseconds: try row.decode(Int64.self, at: 5), createdBy: actor)
+                    let computed = Chain.next(previous: previous, canonicalText: text)
+                    guard computed == entry.hash, entry.period == draft.date.period else {
+                        throw LedgerError.chainMismatch(
+                            seq: entry.seq, detail: "PostgreSQL hashed \(Chain.hex(entry.hash)), Swift computed \(Chain.hex(computed))")
+                    }
+                    expectedPrevious = entry.hash
+                }
+                posted.append(entry)
+            }
+            return posted
+        }
+    }
+}
+
+/// The JSON that `relief.post_entries` takes.
+enum PostPayload {
+    struct Entry: Encodable {
+        var key: String
+        var date: String
+        var description: String
+        var reverses: Int64?
+        var postings: [Posting]
+    }
+
+    struct Posting: Encodable {
+        var account: String
+        var side: String
+        var amount_fen: Int64
+        var enterprise, supplier, township, category, channel, program, memo: String?
+    }
+
+    static func encode(_ drafts: [EntryDraft]) throws -> String {
+        let entries = drafts.map { draft in
+            Entry(
+                key: draft.idempotencyKey, date: draft.date.description, description: draft.description,
+                reverses: draft.reversesSeq,
+                postings: draft.postings.map { p in
+                    Posting(
+                        account: p.accountCode, side: p.side.rawValue, amount_fen: p.amount.fen,
+                        enterprise: p.dimensions.enterprise, supplier: p.dimensions.supplier,
+                        township: p.dimensions.township, category: p.dimensions.category,
+                        channel: p.dimensions.channel, program: p.dimensions.program, memo: p.memo)
+                })
+        }
+        return String(decoding: try JSONEncoder().encode(entries), as: UTF8.self)
+    }
+}
