@@ -121,7 +121,8 @@ enum FileSystem {
         } catch {
             throw EmbeddedPostgresError(
                 kind: .fileSystem,
-                message: "Could not create the folder \(path): \(error). Check the permissions of its parent.")
+                message: "Could not create the folder \(path): \(error). Check the permissions of its parent."
+            )
         }
     }
 
@@ -134,7 +135,8 @@ enum FileSystem {
         guard lstat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR else {
             throw EmbeddedPostgresError(
                 kind: .fileSystem,
-                message: "\(path) is not a folder (it may be a symbolic link or a file). Remove it and try again.")
+                message:
+                    "\(path) is not a folder (it may be a symbolic link or a file). Remove it and try again.")
         }
         let expectedOwner = account?.userID ?? geteuid()
         if info.st_uid != expectedOwner {
@@ -159,7 +161,9 @@ enum FileSystem {
         guard chown(path, account.userID, account.groupID) == 0 else {
             throw EmbeddedPostgresError(
                 kind: .fileSystem,
-                message: "Could not give \(path) to the \(account.name) user: \(String(cString: strerror(errno))).")
+                message:
+                    "Could not give \(path) to the \(account.name) user: \(String(cString: strerror(errno)))."
+            )
         }
     }
 
@@ -168,7 +172,8 @@ enum FileSystem {
             try FileManager.default.removeItem(atPath: path)
         } catch {
             throw EmbeddedPostgresError(
-                kind: .fileSystem, message: "Could not remove \(path): \(error). Remove it by hand and try again.")
+                kind: .fileSystem,
+                message: "Could not remove \(path): \(error). Remove it by hand and try again.")
         }
     }
 }

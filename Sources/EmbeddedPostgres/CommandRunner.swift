@@ -50,25 +50,49 @@ struct CommandRunner: Sendable {
     /// How long a program may keep running after it was asked to terminate before it is killed.
     static let terminationGraceSeconds = 5.0
 
+    /// Runs the rest of its arguments as a command in a subshell that first closes every file
+    /// descriptor above 2, and exits with that command's status. See `run(leavesDaemon:)`.
+    static let closeInheritedDescriptorsScript =
+        #"( for path in /proc/self/fd/*; do fd=${path##*/}; "#
+        + #"if [ "$fd" -gt 2 ]; then eval "exec $fd>&-"; fi; done; exec "$@" ); exit $?"#
+    static let bashPath = "/bin/bash"
+
     let account: ServiceAccount?
 
-    func run(_ executable: String, _ arguments: [String], timeoutSeconds: Double)
+    /// Runs `executable` and waits at most `timeoutSeconds` for it to exit.
+    ///
+    /// `leavesDaemon` is for commands that start a background process (`pg_ctl start`). On Linux,
+    /// Foundation's `Process` learns that a child exited when a socket the child inherits is closed; a
+    /// daemon that inherits it too would make the command look alive for as long as the server runs.
+    /// Such commands therefore run under bash, which keeps that socket while a subshell closes every
+    /// descriptor above 2 and then runs the command.
+    func run(_ executable: String, _ arguments: [String], timeoutSeconds: Double, leavesDaemon: Bool = false)
         throws(EmbeddedPostgresError) -> CommandResult
     {
         var launchPath = executable
         var launchArguments = arguments
         if let account {
-            guard let runuser = Self.runuserCandidates.first(where: { PostgresPrograms.isExecutable($0) }) else {
+            guard let runuser = Self.runuserCandidates.first(where: { PostgresPrograms.isExecutable($0) })
+            else {
                 throw EmbeddedPostgresError(
                     kind: .commandFailed,
                     message:
-                        "runuser was not found (looked in \(Self.runuserCandidates.joined(separator: ", "))); "
+                        "runuser was not found (looked in "
+                        + "\(Self.runuserCandidates.joined(separator: ", "))); "
                         + "it is needed to run PostgreSQL as the \(account.name) user while running as root. "
                         + "Install util-linux, or run relief as a non-root user.")
             }
             launchPath = runuser
             launchArguments = ["-u", account.name, "--", executable] + arguments
         }
+        #if os(Linux)
+            if leavesDaemon && PostgresPrograms.isExecutable(Self.bashPath) {
+                launchArguments =
+                    ["-c", Self.closeInheritedDescriptorsScript, "relief-detach", launchPath]
+                    + launchArguments
+                launchPath = Self.bashPath
+            }
+        #endif
         let commandLine = ([executable] + arguments).joined(separator: " ")
 
         let outputFolder = FileManager.default.temporaryDirectory.path
@@ -116,14 +140,18 @@ struct CommandRunner: Sendable {
         }
 
         if finished.wait(timeout: .now() + timeoutSeconds) == .timedOut {
+            // Process starts the child in a process group of its own: stop the whole group.
+            kill(-process.processIdentifier, SIGTERM)
             process.terminate()
             if finished.wait(timeout: .now() + Self.terminationGraceSeconds) == .timedOut {
+                kill(-process.processIdentifier, SIGKILL)
                 kill(process.processIdentifier, SIGKILL)
                 _ = finished.wait(timeout: .now() + Self.terminationGraceSeconds)
             }
             throw EmbeddedPostgresError(
                 kind: .commandFailed,
-                message: "\(commandLine) did not finish within \(Int(timeoutSeconds)) seconds and was stopped. "
+                message:
+                    "\(commandLine) did not finish within \(Int(timeoutSeconds)) seconds and was stopped. "
                     + "Check the PostgreSQL log and that the machine is not overloaded.")
         }
 

@@ -9,7 +9,8 @@ import Foundation
 /// A private PostgreSQL cluster that relief creates and runs under a home folder.
 ///
 /// Layout (the *cluster folder* is normally `home` itself):
-/// - `<cluster folder>/data`: the cluster, made by `initdb` (superuser `superuser`, trust auth, UTF8, C locale);
+/// - `<cluster folder>/data`: the cluster, made by `initdb` (superuser `superuser`, trust auth, UTF8,
+///   C locale);
 /// - `<cluster folder>/run`: the Unix socket folder; the server listens on no TCP address at all;
 /// - `<cluster folder>/postgres.log`: the server log;
 /// - `<home>/.lock`: the lock that keeps two processes from starting or stopping the cluster at once.
@@ -24,7 +25,12 @@ import Foundation
 ///   data folder, socket folder and log are owned by it. When that account cannot reach `home` (say it
 ///   is under `/root`, which is mode 0700), the cluster folder becomes `/var/tmp/relief-pg-<12 hex digits>`
 ///   (owned by postgres, mode 0700) and its path is written to `<home>/cluster-location`, so that later
-///   runs, ``status()`` and the path properties find the same cluster.
+///   runs, ``status()`` and the path properties find the same cluster. Until the first ``start()`` has
+///   made that decision, ``dataDirectory``, ``socketDirectory``, ``logFile`` and ``connectionString``
+///   name the folders under `home`.
+///
+/// Every wait is bounded: pg_ctl waits at most 60 seconds for the server, any one program is stopped
+/// after 180 seconds, and the cluster lock is given up after 600 seconds.
 public struct EmbeddedPostgres: Sendable {
     /// The server's port; with a socket folder of S the socket file is `S/.s.PGSQL.5432`.
     public static let port = 5432
@@ -133,8 +139,8 @@ public struct EmbeddedPostgres: Sendable {
 
     /// Makes the cluster ready and returns its connection string: runs `initdb` when the data folder is
     /// new, starts the server when it is not running (clearing what a crashed server left behind), and
-    /// creates the database when the server had to be started. A call on a running cluster only returns
-    /// the connection string. Safe to call from several processes at once (a lock file serializes them).
+    /// then creates the database when it is missing. A call on a running cluster only returns the
+    /// connection string. Safe to call from several processes at once (a lock file serializes them).
     @discardableResult
     public func start() throws(EmbeddedPostgresError) -> String {
         try validateConfiguration()
@@ -171,7 +177,10 @@ public struct EmbeddedPostgres: Sendable {
             guard case .running = try status(of: layout, programs: programs, runner: runner) else { return }
             let result = try runner.run(
                 programs.pgCtl,
-                ["stop", "-D", layout.dataDirectory, "-m", "fast", "-w", "-t", String(Self.pgCtlWaitSeconds)],
+                [
+                    "stop", "-D", layout.dataDirectory, "-m", "fast", "-w", "-t",
+                    String(Self.pgCtlWaitSeconds),
+                ],
                 timeoutSeconds: Self.commandTimeoutSeconds)
             guard result.exitCode != 0 else { return }
             // Someone else may have stopped it in between; that is fine.
@@ -294,7 +303,8 @@ public struct EmbeddedPostgres: Sendable {
         } catch {
             throw EmbeddedPostgresError(
                 kind: .fileSystem,
-                message: "Could not write \(clusterLocationFilePath): \(error). Check that \(home) is writable.")
+                message:
+                    "Could not write \(clusterLocationFilePath): \(error). Check that \(home) is writable.")
         }
         return ClusterLayout(root: relocated, home: home)
     }
@@ -303,7 +313,8 @@ public struct EmbeddedPostgres: Sendable {
     func canAccount(_ account: ServiceAccount, enter folder: String, runner: CommandRunner)
         throws(EmbeddedPostgresError) -> Bool
     {
-        let testProgram = ["/usr/bin/test", "/bin/test"].first { PostgresPrograms.isExecutable($0) } ?? "test"
+        let testProgram =
+            ["/usr/bin/test", "/bin/test"].first { PostgresPrograms.isExecutable($0) } ?? "test"
         let result = try runner.run(testProgram, ["-x", folder], timeoutSeconds: Self.commandTimeoutSeconds)
         return result.exitCode == 0
     }
@@ -352,15 +363,18 @@ public struct EmbeddedPostgres: Sendable {
     }
 
     /// Creates the socket folder and the log file with the right owner and mode.
-    func prepareRuntimeFiles(_ layout: ClusterLayout, account: ServiceAccount?) throws(EmbeddedPostgresError) {
+    func prepareRuntimeFiles(_ layout: ClusterLayout, account: ServiceAccount?) throws(EmbeddedPostgresError)
+    {
         try FileSystem.createOwnedDirectory(layout.socketDirectory, account: account)
         if !FileManager.default.fileExists(atPath: layout.logFile) {
-            guard FileManager.default.createFile(
-                atPath: layout.logFile, contents: nil, attributes: [.posixPermissions: 0o600])
+            guard
+                FileManager.default.createFile(
+                    atPath: layout.logFile, contents: nil, attributes: [.posixPermissions: 0o600])
             else {
                 throw EmbeddedPostgresError(
                     kind: .fileSystem,
-                    message: "Could not create the log file \(layout.logFile). Check that its folder is writable.")
+                    message:
+                        "Could not create the log file \(layout.logFile). Check that its folder is writable.")
             }
         }
         try FileSystem.setOwner(layout.logFile, account: account)
@@ -374,14 +388,14 @@ public struct EmbeddedPostgres: Sendable {
             "-c listen_addresses='' -k '\(layout.socketDirectory)' -p \(Self.port) "
             + "-c unix_socket_permissions=0700"
         let arguments = [
-            "start", "-D", layout.dataDirectory, "-l", layout.logFile, "-w", "-t", String(Self.pgCtlWaitSeconds),
+            "start", "-D", layout.dataDirectory, "-l", layout.logFile, "-w", "-t",
+            String(Self.pgCtlWaitSeconds),
             "-o", serverOptions,
         ]
-        var attempt = 0
-        while true {
-            attempt += 1
+        for attempt in 1...Self.startAttemptLimit {
             layout.removeLeftoversOfDeadServer()
-            let result = try runner.run(programs.pgCtl, arguments, timeoutSeconds: Self.commandTimeoutSeconds)
+            let result = try runner.run(
+                programs.pgCtl, arguments, timeoutSeconds: Self.commandTimeoutSeconds, leavesDaemon: true)
             if result.exitCode == 0 { return }
             let logTail = layout.logTail()
             let leftoverOfCrash = [result.diagnostics, logTail].contains {
@@ -404,6 +418,22 @@ public struct EmbeddedPostgres: Sendable {
     func createDatabaseIfMissing(_ layout: ClusterLayout, programs: PostgresPrograms, runner: CommandRunner)
         throws(EmbeddedPostgresError)
     {
+        if let psql = programs.psql {
+            // databaseName is validated, so it can appear in the query as a literal.
+            let query = try runner.run(
+                psql,
+                [
+                    "-X", "-A", "-t", "-h", layout.socketDirectory, "-p", String(Self.port), "-U", superuser,
+                    "-d", "postgres", "-c", "select 1 from pg_database where datname = '\(databaseName)'",
+                ],
+                timeoutSeconds: Self.commandTimeoutSeconds)
+            if query.exitCode == 0
+                && query.standardOutput.trimmingCharacters(in: .whitespacesAndNewlines) == "1"
+            {
+                return
+            }
+        }
+        // Without psql (or when the query failed), createdb says "already exists" for an existing database.
         let result = try runner.run(
             programs.createdb,
             ["-h", layout.socketDirectory, "-p", String(Self.port), "-U", superuser, databaseName],
@@ -421,13 +451,15 @@ public struct EmbeddedPostgres: Sendable {
     {
         guard layout.isInitialized else { return .notInitialized }
         let result = try runner.run(
-            programs.pgCtl, ["status", "-D", layout.dataDirectory], timeoutSeconds: Self.commandTimeoutSeconds)
+            programs.pgCtl, ["status", "-D", layout.dataDirectory], timeoutSeconds: Self.commandTimeoutSeconds
+        )
         switch result.exitCode {
         case 0:
             guard let pid = Self.pid(fromStatusOutput: result.standardOutput) ?? layout.postmasterPID() else {
                 throw EmbeddedPostgresError(
                     kind: .commandFailed,
-                    message: "pg_ctl status reported a running server in \(layout.dataDirectory) but no process "
+                    message:
+                        "pg_ctl status reported a running server in \(layout.dataDirectory) but no process "
                         + "id: \(result.diagnostics)")
             }
             // A postmaster killed with SIGKILL whose parent never reaps it still "exists" as a zombie.
@@ -452,7 +484,8 @@ public struct EmbeddedPostgres: Sendable {
 
     static func absolutePath(_ path: String) -> String {
         let base = URL(fileURLWithPath: FileManager.default.currentDirectoryPath, isDirectory: true)
-        let url = path.hasPrefix("/") ? URL(fileURLWithPath: path) : URL(fileURLWithPath: path, relativeTo: base)
+        let url =
+            path.hasPrefix("/") ? URL(fileURLWithPath: path) : URL(fileURLWithPath: path, relativeTo: base)
         var standardized = url.standardizedFileURL.path
         while standardized.count > 1 && standardized.hasSuffix("/") { standardized.removeLast() }
         return standardized

@@ -19,6 +19,8 @@ struct PostgresPrograms: Sendable {
     let initdb: String
     let pgCtl: String
     let createdb: String
+    /// psql, when installed: used to see whether the database exists before running createdb.
+    let psql: String?
     /// The folder initdb really lives in (symbolic links resolved); other programs come from here first.
     let binDirectory: String
 
@@ -75,7 +77,9 @@ struct PostgresPrograms: Sendable {
                     "The PostgreSQL server program postgres was not found next to pg_ctl (\(serverFolder)). "
                     + "Install it: apt-get install postgresql (Debian/Ubuntu).")
         }
-        return PostgresPrograms(initdb: initdb, pgCtl: pgCtl, createdb: createdb, binDirectory: binDirectory)
+        let psql = try? find("psql")
+        return PostgresPrograms(
+            initdb: initdb, pgCtl: pgCtl, createdb: createdb, psql: psql, binDirectory: binDirectory)
     }
 
     /// `/usr/lib/postgresql/<version>/bin` folders that exist, highest version first.

@@ -12,7 +12,11 @@ final class ThreadExecutor: SerialExecutor, @unchecked Sendable {
 
     /// Starts the thread. `name` shows in debuggers and `top -H`.
     init(name: String) {
-        let thread = Thread { [unowned self] in self.runLoop() }
+        // Linux threads inherit their creator's name, so the name is set from inside the thread.
+        let thread = Thread { [unowned self] in
+            Thread.current.name = name
+            self.runLoop()
+        }
         thread.name = name
         thread.stackSize = 1 << 20
         self.thread = thread

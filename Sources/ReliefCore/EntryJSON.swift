@@ -94,7 +94,9 @@ public enum EntryJSON {
             do {
                 amount = try Money.parse(text, field: path + "amount")
             } catch {
-                throw EntryError(field: path + "amount", message: error.description)
+                let prefix = "\(path)amount "
+                let text = error.description
+                throw EntryError(field: path + "amount", message: text.hasPrefix(prefix) ? String(text.dropFirst(prefix.count)) : text)
             }
         case (nil, let number?):
             guard let fen = number as? Int64, !(number is Bool), !(number is String) else {

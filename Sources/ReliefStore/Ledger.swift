@@ -107,8 +107,13 @@ public actor Ledger {
     public func closePeriod(_ period: Period) async throws -> (seq: Int64, head: [UInt8]) {
         let book = bookCode
         let actor = actorName
-        let row = try await pool.transaction { c in
-            try c.query("SELECT chain_seq, chain_head FROM relief.close_period($1, $2, $3)", [book, period.yyyymm, actor]).single()
+        let row: PostgresRow
+        do {
+            row = try await pool.transaction { c in
+                try c.query("SELECT chain_seq, chain_head FROM relief.close_period($1, $2, $3)", [book, period.yyyymm, actor]).single()
+            }
+        } catch {
+            throw LedgerError.from(error)
         }
         closedThrough = period
         return (try row.decode(Int64.self, at: 0), try row.decode(PostgresBytes.self, at: 1).bytes)

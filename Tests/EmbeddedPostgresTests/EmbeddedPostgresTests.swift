@@ -135,7 +135,8 @@ struct EmbeddedPostgresClusterTests {
         let postgres = cluster.postgres
 
         let connectionString = try postgres.start()
-        _ = try cluster.psql("create table survivor (id int); insert into survivor values (7)",
+        _ = try cluster.psql(
+            "create table survivor (id int); insert into survivor values (7)",
             connectionString: connectionString)
         let killedPID = try #require(pid(of: try postgres.status()))
         #expect(kill(pid_t(killedPID), SIGKILL) == 0)
@@ -213,7 +214,9 @@ struct EmbeddedPostgresConfigurationTests {
         #expect(!FileManager.default.fileExists(atPath: cluster.home + "/data"))
     }
 
-    @Test("names that could reach a command line oddly are refused", arguments: ["Relief", "1db", "a-b", "x y", ""])
+    @Test(
+        "names that could reach a command line oddly are refused",
+        arguments: ["Relief", "1db", "a-b", "x y", ""])
     func invalidNames(name: String) throws {
         let cluster = TemporaryCluster(databaseName: name)
         defer { cluster.cleanUp() }
@@ -236,21 +239,28 @@ struct EmbeddedPostgresConfigurationTests {
 
     @Test("external database detection")
     func externalDatabase() {
-        #expect(EmbeddedPostgres.isExternalDatabaseConfigured(environment: ["DATABASE_URL": "postgres://x/y"]))
+        #expect(
+            EmbeddedPostgres.isExternalDatabaseConfigured(environment: ["DATABASE_URL": "postgres://x/y"]))
         #expect(EmbeddedPostgres.isExternalDatabaseConfigured(environment: ["PGHOST": "/var/run/postgresql"]))
         #expect(EmbeddedPostgres.isExternalDatabaseConfigured(environment: ["PGSERVICE": "ledger"]))
         #expect(!EmbeddedPostgres.isExternalDatabaseConfigured(environment: [:]))
-        #expect(!EmbeddedPostgres.isExternalDatabaseConfigured(environment: ["PGHOST": "", "DATABASE_URL": ""]))
-        #expect(!EmbeddedPostgres.isExternalDatabaseConfigured(environment: ["PGPORT": "5433", "HOME": "/root"]))
+        #expect(
+            !EmbeddedPostgres.isExternalDatabaseConfigured(environment: ["PGHOST": "", "DATABASE_URL": ""]))
+        #expect(
+            !EmbeddedPostgres.isExternalDatabaseConfigured(environment: ["PGPORT": "5433", "HOME": "/root"]))
     }
 
     @Test("default home: RELIEF_HOME, else <cwd>/.relief")
     func defaultHome() {
-        let currentDirectory = FileManager.default.currentDirectoryPath
+        let workingDirectory = FileManager.default.currentDirectoryPath
+        let currentDirectory = workingDirectory == "/" ? "" : workingDirectory
         #expect(EmbeddedPostgres.defaultHome(environment: ["RELIEF_HOME": "/srv/relief"]) == "/srv/relief")
         #expect(EmbeddedPostgres.defaultHome(environment: [:]) == currentDirectory + "/.relief")
-        #expect(EmbeddedPostgres.defaultHome(environment: ["RELIEF_HOME": ""]) == currentDirectory + "/.relief")
-        #expect(EmbeddedPostgres.defaultHome(environment: ["RELIEF_HOME": "books"]) == currentDirectory + "/books")
+        #expect(
+            EmbeddedPostgres.defaultHome(environment: ["RELIEF_HOME": ""]) == currentDirectory + "/.relief")
+        #expect(
+            EmbeddedPostgres.defaultHome(environment: ["RELIEF_HOME": "books"]) == currentDirectory + "/books"
+        )
     }
 
     @Test("paths without starting anything")

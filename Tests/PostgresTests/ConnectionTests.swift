@@ -1,0 +1,199 @@
+import Foundation
+import Postgres
+import ReliefTestSupport
+import Testing
+
+/// A counter that @Sendable closures can bump.
+final class Counter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var count = 0
+    func next() -> Int {
+        lock.lock()
+        defer { lock.unlock() }
+        count += 1
+        return count
+    }
+}
+
+@Suite("libpq connection")
+struct ConnectionTests {
+    @Test func typedParametersAndRows() async throws {
+        let connection = try await Connection.connect(try await TestDatabase.fresh("typed"))
+        defer { Task { await connection.close() } }
+        let row = try await connection.run { c in
+            try c.query(
+                "SELECT $1::bigint + 1 AS n, $2::text AS t, $3::boolean AS b, $4::bytea AS x, NULL::text AS missing",
+                [Int64(41), "银行存款 | 'quoted'", true, PostgresBytes([0, 255, 16])]
+            ).single()
+        }
+        #expect(try row.decode(Int64.self, column: "n") == 42)
+        #expect(try row.decode(String.self, column: "t") == "银行存款 | 'quoted'")
+        #expect(try row.decode(Bool.self, column: "b") == true)
+        #expect(try row.decode(PostgresBytes.self, column: "x").bytes == [0, 255, 16])
+        #expect(try row.decodeOptional(String.self, column: "missing") == nil)
+        #expect(throws: PostgresError.self) { try row.decode(String.self, column: "missing") }
+        #expect(throws: PostgresError.self) { try row.decode(Int.self, column: "t") }
+    }
+
+    @Test func serverErrorsCarrySQLStateDetailAndConstraint() async throws {
+        let connection = try await Connection.connect(try await TestDatabase.fresh("errors"))
+        defer { Task { await connection.close() } }
+        let error = await #expect(throws: PostgresError.self) {
+            try await connection.run { c in
+                try c.execute("CREATE TABLE t (id int CONSTRAINT t_pk PRIMARY KEY)")
+                try c.query("INSERT INTO t VALUES ($1), ($1)", [7])
+            }
+        }
+        #expect(error?.sqlState == "23505")
+        #expect(error?.constraint == "t_pk")
+        #expect(error?.detail?.contains("(id)=(7)") == true)
+        let hinted = await #expect(throws: PostgresError.self) {
+            try await connection.run { c in
+                try c.execute("DO $$ BEGIN RAISE EXCEPTION USING ERRCODE = 'RL999', MESSAGE = 'boom', HINT = 'do x'; END $$")
+            }
+        }
+        #expect(hinted?.sqlState == "RL999")
+        #expect(hinted?.hint == "do x")
+    }
+
+    @Test func workRunsOnTheConnectionsOwnThread() async throws {
+        let connection = try await Connection.connect(try await TestDatabase.fresh("thread"))
+        defer { Task { await connection.close() } }
+        let name = try await connection.run { _ in Thread.current.name ?? "" }
+        #expect(name == "relief.pg")
+    }
+
+    @Test func transactionRollsBackOnErrorAndRetriesSerializationFailures() async throws {
+        let connection = try await Connection.connect(try await TestDatabase.fresh("tx"))
+        defer { Task { await connection.close() } }
+        try await connection.run { c in _ = try c.execute("CREATE TABLE t (n int)") }
+        await #expect(throws: PostgresError.self) {
+            try await connection.transaction { c in
+                try c.execute("INSERT INTO t VALUES (1)")
+                try c.execute("SELECT 1/0")
+            }
+        }
+        let attempts = Counter()
+        try await connection.transaction { c in
+            try c.execute("INSERT INTO t VALUES (2)")
+            if attempts.next() < 3 {
+                try c.execute("DO $$ BEGIN RAISE EXCEPTION USING ERRCODE = '40001', MESSAGE = 'simulated'; END $$")
+            }
+        }
+        let rows = try await connection.run { c in try c.query("SELECT n FROM t ORDER BY n").rows.map { try $0.decode(Int.self, at: 0) } }
+        #expect(rows == [2])  // 1 rolled back; the retried insert landed once
+        #expect(attempts.next() == 4)  // three attempts ran
+        let bounded = Counter()
+        await #expect(throws: PostgresError.self) {
+            try await connection.transaction(maximumAttempts: 2) { c in
+                _ = bounded.next()
+                try c.execute("DO $$ BEGIN RAISE EXCEPTION USING ERRCODE = '40P01', MESSAGE = 'deadlock'; END $$")
+            }
+        }
+        #expect(bounded.next() == 3)  // exactly two attempts
+        #expect(await connection.isIdle)
+    }
+
+    @Test func copyInAndOutRoundTripAwkwardText() async throws {
+        let connection = try await Connection.connect(try await TestDatabase.fresh("copy"))
+        defer { Task { await connection.close() } }
+        let values: [[String?]] = [
+            ["1", "tab\there", "new\nline"], ["2", "back\\slash", nil], ["3", "宣恩县 珠山镇", "\\N literal"],
+        ]
+        let copied = try await connection.run { c in
+            try c.execute("CREATE TABLE t (id int, a text, b text)")
+            return try c.copyIn("COPY t FROM STDIN") { writer in
+                for row in values { try writer.appendRow(row) }
+            }
+        }
+        #expect(copied == 3)
+        let back = try await connection.run { c in
+            var rows: [[String?]] = []
+            try c.copyOut("COPY (SELECT id, a, b FROM t ORDER BY id) TO STDOUT") { line in rows.append(CopyText.fields(line)) }
+            return rows
+        }
+        #expect(back == values)
+        // A producer that throws aborts the COPY: nothing is written.
+        await #expect(throws: (any Error).self) {
+            try await connection.run { c in
+                try c.copyIn("COPY t FROM STDIN") { writer in
+                    try writer.appendRow(["4", "x", "y"])
+                    throw PostgresError(kind: .copy, message: "producer failed")
+                }
+            }
+        }
+        let count = try await connection.run { c in try c.query("SELECT count(*) FROM t").single().decode(Int.self, at: 0) }
+        #expect(count == 3)
+    }
+
+    @Test func statementTimeoutAndTaskCancellationStopStatements() async throws {
+        var configuration = try await TestDatabase.fresh("timeout")
+        configuration.statementTimeoutMilliseconds = 100
+        let connection = try await Connection.connect(configuration)
+        defer { Task { await connection.close() } }
+        let timedOut = await #expect(throws: PostgresError.self) {
+            try await connection.run { c in try c.execute("SELECT pg_sleep(5)") }
+        }
+        #expect(timedOut?.sqlState == "57014")
+        try await connection.run { c in _ = try c.execute("SET statement_timeout = 0") }
+        let started = ContinuousClock.now
+        let task = Task { try await connection.run { c in try c.execute("SELECT pg_sleep(30)") } }
+        try await Task.sleep(for: .milliseconds(200))
+        task.cancel()
+        let cancelled = await #expect(throws: PostgresError.self) { try await task.value }
+        #expect(cancelled?.kind == .cancelled)
+        #expect(ContinuousClock.now - started < .seconds(10))
+        #expect(await connection.isIdle)
+    }
+
+    @Test func badConnectionInfoGivesAClearError() async throws {
+        let error = await #expect(throws: PostgresError.self) {
+            _ = try await Connection.connect(ConnectionConfiguration(conninfo: "host=/nonexistent-dir port=1 connect_timeout=2"))
+        }
+        #expect(error?.kind == .connection)
+        #expect(error?.message.contains("cannot connect") == true)
+    }
+}
+
+@Suite("connection pool")
+struct ConnectionPoolTests {
+    @Test func neverOpensMoreThanItsMaximum() async throws {
+        let configuration = try await TestDatabase.fresh("pool")
+        let pool = ConnectionPool(.init(connection: configuration, maximumConnections: 3))
+        let pids = try await withThrowingTaskGroup(of: Int.self) { group in
+            for _ in 0..<24 {
+                group.addTask {
+                    try await pool.withConnection { connection in
+                        try await connection.run { c in
+                            try c.execute("SELECT pg_sleep(0.02)")
+                            return try c.query("SELECT pg_backend_pid()").single().decode(Int.self, at: 0)
+                        }
+                    }
+                }
+            }
+            var pids: Set<Int> = []
+            for try await pid in group { pids.insert(pid) }
+            return pids
+        }
+        #expect(pids.count <= 3)
+        #expect(pids.count >= 1)
+        #expect(await pool.openConnections <= 3)
+        await pool.shutdown()
+        await #expect(throws: PostgresError.self) { try await pool.withConnection { _ in 1 } }
+    }
+
+    @Test func aConnectionLeftInATransactionIsNotReused() async throws {
+        let pool = ConnectionPool(.init(connection: try await TestDatabase.fresh("poolreset"), maximumConnections: 1))
+        let abandoned = try await pool.withConnection { connection in
+            try await connection.run { c in
+                try c.execute("BEGIN")
+                return try c.query("SELECT pg_backend_pid()").single().decode(Int.self, at: 0)
+            }
+        }
+        let next = try await pool.withConnection { connection in
+            try await connection.run { c in try c.query("SELECT pg_backend_pid()").single().decode(Int.self, at: 0) }
+        }
+        #expect(next != abandoned)  // the connection left inside a transaction was closed, not reused
+        await pool.shutdown()
+    }
+}

@@ -1,0 +1,139 @@
+import Foundation
+import Postgres
+import ReliefTestSupport
+import Testing
+
+/// Runs the built `relief` executable as a child process.
+struct CLI {
+    let environment: [String: String]
+    let folder: URL
+
+    static var executable: URL {
+        let beside = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("relief")
+        if FileManager.default.isExecutableFile(atPath: beside.path) { return beside }
+        let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        return packageRoot.appendingPathComponent(".build/debug/relief")
+    }
+
+    static func make(_ label: String) async throws -> CLI {
+        let configuration = try await TestDatabase.fresh(label)
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("relief-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        return CLI(environment: TestDatabase.environment(for: configuration), folder: folder)
+    }
+
+    struct Result {
+        var exitCode: Int32
+        var output: String
+        var error: String
+        /// Standard output as bytes (Foundation drops a BOM when it decodes text).
+        var bytes: [UInt8]
+    }
+
+    @discardableResult
+    func run(_ arguments: String...) throws -> Result {
+        let outURL = folder.appendingPathComponent("out-\(UUID().uuidString)")
+        let errURL = folder.appendingPathComponent("err-\(UUID().uuidString)")
+        _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
+        let process = Process()
+        process.executableURL = Self.executable
+        process.arguments = arguments
+        process.environment = environment
+        process.currentDirectoryURL = folder
+        process.standardInput = FileHandle.nullDevice
+        process.standardOutput = try FileHandle(forWritingTo: outURL)
+        process.standardError = try FileHandle(forWritingTo: errURL)
+        try process.run()
+        process.waitUntilExit()
+        return Result(
+            exitCode: process.terminationStatus, output: try String(contentsOf: outURL, encoding: .utf8),
+            error: try String(contentsOf: errURL, encoding: .utf8), bytes: Array(try Data(contentsOf: outURL)))
+    }
+
+    func write(_ name: String, _ text: String) throws -> String {
+        let url = folder.appendingPathComponent(name)
+        try text.write(to: url, atomically: true, encoding: .utf8)
+        return url.path
+    }
+
+    func entry(_ key: String, date: String = "2020-05-12", debit: String = "100.00", credit: String = "100.00", account: String = "102") -> String {
+        #"{"date":"\#(date)","idempotency_key":"\#(key)","description":"测试","postings":[{"account":"\#(account)","side":"借","amount":"\#(debit)"},{"account":"403","side":"贷","amount":"\#(credit)"}]}"#
+    }
+}
+
+@Suite("relief command line")
+struct CLITests {
+    @Test func badEntriesAreRefusedWithClearErrorsAndChangeNothing() async throws {
+        let cli = try await CLI.make("cli_bad")
+        let good = try cli.run("post", "--file", try cli.write("good.json", cli.entry("good")))
+        #expect(good.exitCode == 0, "\(good.error)")
+        let before = try cli.run("report", "trial-balance", "--period", "2020-05", "--format", "json").output
+        #expect(try cli.run("period", "close", "2020-05").exitCode == 0)
+        let cases: [(file: String, body: String, expected: String)] = [
+            ("unbalanced.json", cli.entry("u", date: "2020-06-01", credit: "99.99"), "debits 100.00 ≠ credits 99.99"),
+            ("decimals.json", cli.entry("d", date: "2020-06-01", debit: "1.005", credit: "1.005"), "postings[0].amount"),
+            ("account.json", cli.entry("a", date: "2020-06-01", account: "999"), "unknown account 999"),
+            ("closed.json", cli.entry("c", date: "2020-05-31"), "closed through 2020-05"),
+            ("broken.json", "{\"date\":", "is not valid JSON"),
+        ]
+        for item in cases {
+            let result = try cli.run("post", "--file", try cli.write(item.file, item.body))
+            #expect(result.exitCode != 0, "\(item.file) should fail")
+            #expect(result.error.contains(item.file), "\(item.file): \(result.error)")
+            #expect(result.error.contains(item.expected), "\(item.file): \(result.error)")
+            #expect(result.output.isEmpty, "\(item.file) printed to stdout: \(result.output)")
+        }
+        let after = try cli.run("report", "trial-balance", "--period", "2020-05", "--format", "json").output
+        #expect(before == after)
+        let june = try cli.run("report", "trial-balance", "--period", "2020-06", "--format", "json")
+        #expect(!june.output.contains("\"debit_fen\" : 1"))  // nothing reached June
+        #expect(try cli.run("verify").exitCode == 0)
+    }
+
+    @Test func theSameKeyTwiceMakesOneEntry() async throws {
+        let cli = try await CLI.make("cli_idem")
+        let file = try cli.write("e.json", cli.entry("once"))
+        let first = try cli.run("post", "--file", file)
+        let second = try cli.run("post", "--file", file)
+        #expect(first.exitCode == 0 && second.exitCode == 0)
+        #expect(first.output.contains("posted 2020-05/1"))
+        #expect(second.output.contains("already posted as 2020-05/1"))
+        let balance = try cli.run("balance", "102")
+        #expect(balance.output.contains("借 100.00"))
+        #expect(balance.output.contains("人民币壹佰元整"))
+    }
+
+    @Test func verifyFailsNamingATamperedEntry() async throws {
+        let cli = try await CLI.make("cli_tamper")
+        for index in 1...3 {
+            #expect(try cli.run("post", "--file", try cli.write("e\(index).json", cli.entry("k\(index)"))).exitCode == 0)
+        }
+        #expect(try cli.run("verify").exitCode == 0)
+        let admin = try await Connection.connect(ConnectionConfiguration(conninfo: cli.environment["DATABASE_URL"] ?? ""))
+        try await admin.run { c in
+            try c.execute("SET session_replication_role = replica")
+            try c.execute("UPDATE relief.postings SET amount_fen = 99999 WHERE line = 2 AND entry_id = (SELECT id FROM relief.entries WHERE seq = 2)")
+        }
+        await admin.close()
+        let result = try cli.run("verify")
+        #expect(result.exitCode == 1)
+        #expect(result.error.contains("entry #2 (voucher 2020-05/2)"))
+    }
+
+    @Test func reverseAndUpAreSafeToRepeat() async throws {
+        let cli = try await CLI.make("cli_up")
+        let up = try cli.run("up")
+        #expect(up.exitCode == 0, "\(up.error)")
+        #expect(up.output.contains("借贷平衡"))
+        #expect(try cli.run("up").output.contains("loaded") == false)
+        let reversed = try cli.run("reverse", "2020-05/3", "--reason", "冲销测试", "--date", "2020-05-28")
+        #expect(reversed.exitCode == 0, "\(reversed.error)")
+        #expect(try cli.run("reverse", "3", "--reason", "again", "--date", "2020-05-28").output.contains("already reversed"))
+        let missing = try cli.run("reverse", "2020-05/99", "--reason", "x")
+        #expect(missing.exitCode != 0 && missing.error.contains("no entry matches 2020-05/99"))
+        #expect(try cli.run("verify").exitCode == 0)
+        let csv = try cli.run("report", "trial-balance", "--period", "2020-05", "--format", "csv")
+        #expect(csv.bytes.starts(with: [0xEF, 0xBB, 0xBF] + Array("科目编码".utf8)))
+    }
+}
