@@ -190,7 +190,7 @@ CREATE TRIGGER accounts_code_fixed BEFORE UPDATE ON accounts
     FOR EACH ROW EXECUTE FUNCTION reject_code_change();
 CREATE TRIGGER dimension_values_code_fixed BEFORE UPDATE ON dimension_values
     FOR EACH ROW EXECUTE FUNCTION reject_code_change();
-CREATE TRIGGER books_code_fixed BEFORE UPDATE ON books
+CREATE TRIGGER books_code_fixed BEFORE UPDATE OF code ON books
     FOR EACH ROW EXECUTE FUNCTION reject_code_change();
 
 -- No entry in a closed period (checked for every inserted row, whoever inserts it).
@@ -288,7 +288,7 @@ CREATE CONSTRAINT TRIGGER entries_sound_at_commit AFTER INSERT ON entries
 -- ---------------------------------------------------------------------------------------------
 -- The chain's canonical text (docs/CHAIN.md). One line for the entry, one per posting, each ending
 -- in a newline; fields separated by '|'; text fields escaped (\ → \\, | → \|, LF → \n, CR → \r).
-CREATE FUNCTION canon_escape(t text) RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = relief, pg_catalog AS $$
+CREATE FUNCTION canon_escape(t text) RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
     SELECT replace(replace(replace(replace(coalesce(t, ''), '\', '\\'), '|', '\|'), E'\n', '\n'), E'\r', '\r')
 $$;
 
@@ -296,28 +296,33 @@ CREATE FUNCTION canon_header(
     book_code text, seq bigint, period integer, voucher_no integer, entry_date date,
     reverses_seq bigint, created_at timestamptz, created_by text, idempotency_key text,
     description text
-) RETURNS text LANGUAGE sql STABLE PARALLEL SAFE SET search_path = relief, pg_catalog AS $$
-    SELECT concat_ws('|', 'E', canon_escape(book_code), seq::text,
+) RETURNS text LANGUAGE sql STABLE PARALLEL SAFE AS $$
+    SELECT concat_ws('|', 'E', relief.canon_escape(book_code), seq::text,
         (period / 100)::text || '-' || lpad((period % 100)::text, 2, '0'),
         voucher_no::text, to_char(entry_date, 'YYYY-MM-DD'), coalesce(reverses_seq::text, ''),
         to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
-        canon_escape(created_by), canon_escape(idempotency_key), canon_escape(description)) || E'\n'
+        relief.canon_escape(created_by), relief.canon_escape(idempotency_key), relief.canon_escape(description)) || E'\n'
 $$;
 
-CREATE FUNCTION canon_postings(p_entry_id bigint) RETURNS text LANGUAGE sql STABLE SET search_path = relief, pg_catalog AS $$
-    SELECT coalesce(string_agg(concat_ws('|', 'P', p.line::text, canon_escape(a.code), p.side::text,
-               p.amount_fen::text, canon_escape(de.code), canon_escape(ds.code), canon_escape(dt.code),
-               canon_escape(dc.code), canon_escape(dh.code), canon_escape(dp.code), canon_escape(p.memo))
-               || E'\n', '' ORDER BY p.line), '')
-    FROM postings p
-    JOIN accounts a ON a.id = p.account_id
-    LEFT JOIN dimension_values de ON de.id = p.enterprise_id
-    LEFT JOIN dimension_values ds ON ds.id = p.supplier_id
-    LEFT JOIN dimension_values dt ON dt.id = p.township_id
-    LEFT JOIN dimension_values dc ON dc.id = p.category_id
-    LEFT JOIN dimension_values dh ON dh.id = p.channel_id
-    LEFT JOIN dimension_values dp ON dp.id = p.program_id
-    WHERE p.entry_id = p_entry_id
+-- PL/pgSQL, not SQL, so that the plan of this seven-way join is cached per session.
+CREATE FUNCTION canon_postings(p_entry_id bigint) RETURNS text LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    RETURN (
+        SELECT coalesce(string_agg(concat_ws('|', 'P', p.line::text, relief.canon_escape(a.code), p.side::text,
+                   p.amount_fen::text, relief.canon_escape(de.code), relief.canon_escape(ds.code),
+                   relief.canon_escape(dt.code), relief.canon_escape(dc.code), relief.canon_escape(dh.code),
+                   relief.canon_escape(dp.code), relief.canon_escape(p.memo))
+                   || E'\n', '' ORDER BY p.line), '')
+        FROM relief.postings p
+        JOIN relief.accounts a ON a.id = p.account_id
+        LEFT JOIN relief.dimension_values de ON de.id = p.enterprise_id
+        LEFT JOIN relief.dimension_values ds ON ds.id = p.supplier_id
+        LEFT JOIN relief.dimension_values dt ON dt.id = p.township_id
+        LEFT JOIN relief.dimension_values dc ON dc.id = p.category_id
+        LEFT JOIN relief.dimension_values dh ON dh.id = p.channel_id
+        LEFT JOIN relief.dimension_values dp ON dp.id = p.program_id
+        WHERE p.entry_id = p_entry_id);
+END
 $$;
 
 -- The canonical text of a stored entry, for auditors working in psql.
