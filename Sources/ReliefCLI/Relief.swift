@@ -17,7 +17,8 @@ public struct Relief: AsyncParsableCommand {
             """,
         subcommands: [
             Up.self, DB.self, Migrate.self, Accounts.self, Post.self, Reverse.self, Balance.self, Report.self,
-            PeriodCommand.self, Verify.self,
+            PeriodCommand.self, Verify.self, Import.self, ProgramCommand.self, PurchaseCommand.self, SubsidyCommand.self,
+            DemoCommand.self,
         ])
 
     public init() {}

@@ -1,5 +1,5 @@
 import Foundation
-import Postgres
+public import Postgres
 public import ReliefCore
 
 /// An entry as written: where it sits in the chain and its voucher number.
@@ -173,51 +173,65 @@ public actor Ledger {
     }
 
     private func write(_ drafts: [EntryDraft]) async throws -> [PostedEntry] {
-        let payload = try PostPayload.encode(drafts)
         let book = bookCode
         let actor = actorName
         return try await pool.transaction { c in
-            let rows = try c.query(
-                """
-                SELECT idx, entry_id, seq, period, voucher_no, created_at_us, hash, prev_hash, existed
-                FROM relief.post_entries($1, $2::jsonb, $3)
-                """, [book, payload, actor]
-            ).rows
-            guard rows.count == drafts.count else {
-                throw LedgerError.chainMismatch(seq: 0, detail: "PostgreSQL returned \(rows.count) results for \(drafts.count) entries")
-            }
-            var posted: [PostedEntry] = []
-            posted.reserveCapacity(rows.count)
-            var expectedPrevious: [UInt8]?
-            for (draft, row) in zip(drafts, rows) {
-                guard let period = Period(yyyymm: try row.decode(Int.self, at: 3)) else {
-                    throw LedgerError.chainMismatch(seq: 0, detail: "PostgreSQL returned an invalid period")
-                }
-                let entry = PostedEntry(
-                    id: try row.decode(Int64.self, at: 1), seq: try row.decode(Int64.self, at: 2),
-                    period: period,
-                    voucherNumber: try row.decode(Int.self, at: 4),
-                    hash: try row.decode(PostgresBytes.self, at: 6).bytes, existed: try row.decode(Bool.self, at: 8))
-                if !entry.existed {
-                    // The second guard on the chain: recompute in Swift before COMMIT.
-                    let previous = try row.decode(PostgresBytes.self, at: 7).bytes
-                    if let expectedPrevious, expectedPrevious != previous {
-                        throw LedgerError.chainMismatch(seq: entry.seq, detail: "previous hash does not continue the batch")
-                    }
-                    let text = CanonicalText.entry(
-                        draft, bookCode: book, seq: entry.seq, voucherNumber: entry.voucherNumber,
-                        createdAtMicroseconds: try row.decode(Int64.self, at: 5), createdBy: actor)
-                    let computed = Chain.next(previous: previous, canonicalText: text)
-                    guard computed == entry.hash, entry.period == draft.date.period else {
-                        throw LedgerError.chainMismatch(
-                            seq: entry.seq, detail: "PostgreSQL hashed \(Chain.hex(entry.hash)), Swift computed \(Chain.hex(computed))")
-                    }
-                    expectedPrevious = entry.hash
-                }
-                posted.append(entry)
-            }
-            return posted
+            try PostingWriter.post(c, bookCode: book, actorName: actor, drafts: drafts)
         }
+    }
+}
+
+/// Posts entries inside the caller's transaction: the path that imports and subsidy approvals use
+/// so that their rows and their entries commit or roll back together.
+public enum PostingWriter {
+    /// Posts `drafts` (at most ``Ledger/maximumBatchEntries`` per call is sensible; any count
+    /// works) through `relief.post_entries` and checks every returned hash in Swift. Throws, and
+    /// so lets the caller's transaction roll back, when anything disagrees. Does not run
+    /// ``EntryDraft/validate()``: callers do that before they open the transaction.
+    public static func post(
+        _ c: isolated Connection, bookCode book: String, actorName actor: String, drafts: [EntryDraft]
+    ) throws -> [PostedEntry] {
+        let payload = try PostPayload.encode(drafts)
+        let rows = try c.query(
+            """
+            SELECT idx, entry_id, seq, period, voucher_no, created_at_us, hash, prev_hash, existed
+            FROM relief.post_entries($1, $2::jsonb, $3)
+            """, [book, payload, actor]
+        ).rows
+        guard rows.count == drafts.count else {
+            throw LedgerError.chainMismatch(seq: 0, detail: "PostgreSQL returned \(rows.count) results for \(drafts.count) entries")
+        }
+        var posted: [PostedEntry] = []
+        posted.reserveCapacity(rows.count)
+        var expectedPrevious: [UInt8]?
+        for (draft, row) in zip(drafts, rows) {
+            guard let period = Period(yyyymm: try row.decode(Int.self, at: 3)) else {
+                throw LedgerError.chainMismatch(seq: 0, detail: "PostgreSQL returned an invalid period")
+            }
+            let entry = PostedEntry(
+                id: try row.decode(Int64.self, at: 1), seq: try row.decode(Int64.self, at: 2),
+                period: period,
+                voucherNumber: try row.decode(Int.self, at: 4),
+                hash: try row.decode(PostgresBytes.self, at: 6).bytes, existed: try row.decode(Bool.self, at: 8))
+            if !entry.existed {
+                // The second guard on the chain: recompute in Swift before COMMIT.
+                let previous = try row.decode(PostgresBytes.self, at: 7).bytes
+                if let expectedPrevious, expectedPrevious != previous {
+                    throw LedgerError.chainMismatch(seq: entry.seq, detail: "previous hash does not continue the batch")
+                }
+                let text = CanonicalText.entry(
+                    draft, bookCode: book, seq: entry.seq, voucherNumber: entry.voucherNumber,
+                    createdAtMicroseconds: try row.decode(Int64.self, at: 5), createdBy: actor)
+                let computed = Chain.next(previous: previous, canonicalText: text)
+                guard computed == entry.hash, entry.period == draft.date.period else {
+                    throw LedgerError.chainMismatch(
+                        seq: entry.seq, detail: "PostgreSQL hashed \(Chain.hex(entry.hash)), Swift computed \(Chain.hex(computed))")
+                }
+                expectedPrevious = entry.hash
+            }
+            posted.append(entry)
+        }
+        return posted
     }
 }
 

@@ -137,3 +137,63 @@ struct CLITests {
         #expect(csv.bytes.starts(with: [0xEF, 0xBB, 0xBF] + Array("科目编码".utf8)))
     }
 }
+
+@Suite("relief command line: the program")
+struct ProgramCLITests {
+    @Test func demoThroughTheApplicationRoleThenVerify() async throws {
+        let cli = try await CLI.make("cli_demo")
+        let demo = try cli.run("demo")
+        #expect(demo.exitCode == 0, "\(demo.error)")
+        #expect(demo.output.contains("23 enterprises"))
+        #expect(try cli.run("verify").exitCode == 0)
+        let ineligible = try cli.run("purchase", "list", "--ineligible")
+        #expect(ineligible.output.contains("SUPPLIER_UNCERTIFIED"))
+        #expect(ineligible.output.contains("PRICE_OUT_OF_BAND"))
+        #expect(ineligible.output.contains("INVOICE_DUPLICATE"))
+        let again = try cli.run("demo")
+        #expect(again.exitCode != 0 && again.error.contains("already loaded"))
+    }
+
+    @Test func importErrorsListLineAndColumnAndExitNonZero() async throws {
+        let cli = try await CLI.make("cli_import")
+        #expect(try cli.run("demo").exitCode == 0)
+        let file = try cli.write("enterprises.csv", """
+            统一社会信用代码,企业名称,工会名称,年度,会员人数,年度采购目标（元）
+            91350200776049653B,甲公司,甲公司工会,2020,100,10000
+            91350200776049653A,乙公司,乙公司工会,2020,abc,10000.005
+
+            """)
+        let result = try cli.run("import", "enterprises", file)
+        #expect(result.exitCode != 0)
+        #expect(result.error.contains("enterprises.csv line 2, column 统一社会信用代码"), "\(result.error)")
+        #expect(result.error.contains("line 3, column 会员人数"), "\(result.error)")
+        #expect(result.error.contains("line 3, column 年度采购目标（元）"), "\(result.error)")
+        #expect(result.error.contains("nothing was imported"))
+    }
+
+    @Test func thePreparerCannotApproveThroughTheCLI() async throws {
+        let cli = try await CLI.make("cli_maker")
+        #expect(try cli.run("demo").exitCode == 0)
+        var preparer = cli
+        preparer = CLI(environment: cli.environment.merging(["RELIEF_ACTOR": "finance:王会计"]) { $1 }, folder: cli.folder)
+        let june = try cli.write("june.csv", """
+            采购单号,企业信用代码,供应商信用代码,采购日期,渠道,用途,发票号码,开票日期,销方税号,商品编码,数量,单位,单价（元）,金额（元）
+            PO-J1,\(DemoData().enterprises.rows[0].cells[0]),\(DemoData().suppliers.rows[0].cells[0]),2020-06-05,直采,食堂,66666666,2020-06-05,\(DemoData().suppliers.rows[0].cells[0]),\(DemoData().products.rows[0].cells[0]),10,斤,380,3800
+
+            """)
+        #expect(try preparer.run("import", "purchases", june).exitCode == 0)
+        let prepared = try preparer.run("subsidy", "prepare", "--period", "2020-06")
+        #expect(prepared.exitCode == 0, "\(prepared.error)")
+        let batch = prepared.output.split(separator: " ")[2]
+        let own = try preparer.run("subsidy", "approve", String(batch))
+        #expect(own.exitCode != 0 && own.error.contains("maker-checker"), "\(own.error)")
+        let approver = CLI(environment: cli.environment.merging(["RELIEF_ACTOR": "finance:赵主任"]) { $1 }, folder: cli.folder)
+        #expect(try approver.run("subsidy", "approve", String(batch)).exitCode == 0)
+        let paid = try preparer.run("subsidy", "pay", String(batch), "--out", cli.folder.appendingPathComponent("pay.csv").path, "--date", "2020-06-30")
+        #expect(paid.exitCode == 0, "\(paid.error)")
+        let file = try String(contentsOf: cli.folder.appendingPathComponent("pay.csv"), encoding: .utf8)
+        #expect(file.contains("人民币"))
+        #expect(file.contains("RL-B\(batch)-"))
+        #expect(try cli.run("verify").exitCode == 0)
+    }
+}

@@ -48,6 +48,8 @@ CREATE TABLE accounts (
     category    text NOT NULL CHECK (category IN
                     ('asset', 'liability', 'net_assets', 'income', 'expense', 'memorandum')),
     normal_side "char" NOT NULL CHECK (normal_side IN ('D', 'C')),
+    -- Cash and bank may never go below zero: the fund cannot pay more than it holds.
+    never_negative boolean NOT NULL DEFAULT false,
     UNIQUE (book_id, code)
 );
 
@@ -357,6 +359,29 @@ END
 $$;
 
 -- ---------------------------------------------------------------------------------------------
+-- Accounts whose balance may never go below zero (on their normal side).
+
+CREATE FUNCTION check_never_negative(p_book integer, p_accounts integer[]) RETURNS void
+LANGUAGE plpgsql SET search_path = relief, pg_catalog AS $$
+DECLARE
+    bad record;
+BEGIN
+    SELECT a.code, a.name, sum(ab.debit_fen - ab.credit_fen) * CASE a.normal_side WHEN 'D' THEN 1 ELSE -1 END AS balance
+    INTO bad
+    FROM accounts a JOIN account_balances ab ON ab.account_id = a.id AND ab.book_id = p_book
+    WHERE a.never_negative AND a.id = ANY (p_accounts)
+    GROUP BY a.id
+    HAVING sum(ab.debit_fen - ab.credit_fen) * CASE a.normal_side WHEN 'D' THEN 1 ELSE -1 END < 0
+    LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION USING ERRCODE = 'RL040',
+            MESSAGE = format('account %s %s would go negative (%s fen)', bad.code, bad.name, bad.balance),
+            HINT = 'the fund cannot pay more than it holds';
+    END IF;
+END
+$$;
+
+-- ---------------------------------------------------------------------------------------------
 -- The posting path. Posts a batch of entries to one book in one call: takes the book's row lock
 -- (which serialises writers of that book), skips entries whose idempotency key is already there
 -- (returning the original), allocates gapless voucher numbers and chain positions, writes the
@@ -511,6 +536,9 @@ BEGIN
         GROUP BY p.account_id, x.period
         ON CONFLICT ON CONSTRAINT account_balances_pkey DO UPDATE
             SET debit_fen = ab.debit_fen + EXCLUDED.debit_fen, credit_fen = ab.credit_fen + EXCLUDED.credit_fen;
+        PERFORM check_never_negative(b.id, ARRAY(
+            SELECT DISTINCT p.account_id FROM entries x JOIN postings p ON p.entry_id = x.id
+            WHERE x.book_id = b.id AND x.seq > v_first_seq));
     END IF;
 END
 $$;
@@ -570,8 +598,8 @@ $$;
 -- memorandum accounts for procurement statistics). Finance may extend the chart.
 INSERT INTO tenants (code, name) VALUES ('default', '运营工会');
 INSERT INTO books (tenant_id, code, name) SELECT id, 'main', '帮扶资金账' FROM tenants WHERE code = 'default';
-INSERT INTO accounts (tenant_id, book_id, code, name, category, normal_side)
-SELECT b.tenant_id, b.id, c.code, c.name, c.category, c.side::"char"
+INSERT INTO accounts (tenant_id, book_id, code, name, category, normal_side, never_negative)
+SELECT b.tenant_id, b.id, c.code, c.name, c.category, c.side::"char", c.code IN ('101', '102')
 FROM books b, (VALUES
     ('101', '库存现金', 'asset', 'D'),
     ('102', '银行存款', 'asset', 'D'),

@@ -1,0 +1,130 @@
+/// One problem in an import file: where and what.
+public struct ImportProblem: Sendable, Hashable, CustomStringConvertible {
+    /// Line (CSV) or row (XLSX) number; nil for problems of the whole file.
+    public var line: Int?
+    /// The column's header as it appears in the file (Chinese where the file is Chinese).
+    public var column: String?
+    /// What is wrong and how to fix it.
+    public var message: String
+
+    /// Makes a problem.
+    public init(line: Int?, column: String?, message: String) {
+        self.line = line
+        self.column = column
+        self.message = message
+    }
+
+    public var description: String {
+        var place: [String] = []
+        if let line { place.append("line \(line)") }
+        if let column { place.append("column \(column)") }
+        return (place.isEmpty ? "" : place.joined(separator: ", ") + ": ") + message
+    }
+}
+
+/// Every problem found in a file. Nothing was written.
+public struct ImportErrors: Error, Sendable, CustomStringConvertible {
+    /// The most problems listed; the count says how many there were.
+    public static let maximumListed = 200
+
+    /// The file's name.
+    public var fileName: String
+    /// The problems, in file order.
+    public var problems: [ImportProblem]
+
+    /// Makes the error.
+    public init(fileName: String, problems: [ImportProblem]) {
+        self.fileName = fileName
+        self.problems = problems
+    }
+
+    public var description: String {
+        let listed = problems.prefix(Self.maximumListed).map { "  \(fileName) \($0)" }
+        let more = problems.count > Self.maximumListed ? ["  … and \(problems.count - Self.maximumListed) more"] : []
+        return (["\(fileName): \(problems.count) problem(s); nothing was imported"] + listed + more).joined(separator: "\n")
+    }
+}
+
+/// The columns an import expects: each has a key and the headers it is recognised by.
+public struct ImportLayout: Sendable {
+    /// One column.
+    public struct Column: Sendable {
+        /// Stable key used by code.
+        public var key: String
+        /// Accepted headers, Chinese first (the first is the documented one).
+        public var headers: [String]
+        /// Whether the column must be present.
+        public var required: Bool
+
+        /// Makes a column.
+        public init(_ key: String, _ headers: [String], required: Bool = true) {
+            self.key = key
+            self.headers = headers
+            self.required = required
+        }
+    }
+
+    /// The columns.
+    public var columns: [Column]
+
+    /// Makes a layout.
+    public init(_ columns: [Column]) { self.columns = columns }
+
+    /// A row with cells by key, trimmed of surrounding white space.
+    public struct Row: Sendable {
+        /// Line or row number in the file.
+        public var line: Int
+        /// Cell text by column key ("" when the column is absent or the cell is empty).
+        public var values: [String: String]
+        /// The header used in the file for each key (for error messages).
+        public var headers: [String: String]
+
+        /// The cell of `key`.
+        public subscript(_ key: String) -> String { values[key] ?? "" }
+
+        /// A problem at this row in column `key`.
+        public func problem(_ key: String, _ message: String) -> ImportProblem {
+            ImportProblem(line: line, column: headers[key] ?? key, message: message)
+        }
+    }
+
+    /// Maps a table onto the layout; missing required columns and unknown columns are problems.
+    public func map(_ table: Table) -> (rows: [Row], problems: [ImportProblem]) {
+        var problems: [ImportProblem] = []
+        var indexByKey: [String: Int] = [:]
+        var headerByKey: [String: String] = [:]
+        for (index, header) in table.headers.enumerated() {
+            let normalised = header.lowercased()
+            if let column = columns.first(where: { $0.headers.contains { $0.lowercased() == normalised } }) {
+                if indexByKey[column.key] != nil {
+                    problems.append(ImportProblem(line: 1, column: header, message: "appears twice"))
+                }
+                indexByKey[column.key] = index
+                headerByKey[column.key] = header
+            } else if !header.isEmpty {
+                let known = columns.map { $0.headers[0] }.joined(separator: ", ")
+                problems.append(ImportProblem(line: 1, column: header, message: "is not a known column; expected: \(known)"))
+            }
+        }
+        for column in columns where column.required && indexByKey[column.key] == nil {
+            problems.append(ImportProblem(line: 1, column: column.headers[0], message: "required column is missing"))
+        }
+        let rows = table.rows.map { row in
+            var values: [String: String] = [:]
+            for (key, index) in indexByKey where index < row.cells.count {
+                values[key] = row.cells[index].trimmingWhitespace()
+            }
+            return Row(line: row.line, values: values, headers: headerByKey)
+        }
+        return (rows, problems)
+    }
+}
+
+extension String {
+    /// The string without leading and trailing spaces, tabs, and full-width spaces.
+    func trimmingWhitespace() -> String {
+        let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" || $0 == "\u{3000}" || $0 == "\r" || $0 == "\n" }
+        guard let start = firstIndex(where: { !isSpace($0) }), let end = lastIndex(where: { !isSpace($0) }) else { return "" }
+        return String(self[start...end])
+    }
+}

@@ -1,0 +1,216 @@
+/// A spreadsheet as read from a clerk's upload: one header row and the data rows below it.
+///
+/// Headers are trimmed of surrounding whitespace; cells are exactly as stored (the importer
+/// decides what to trim). Completely empty rows at the end are dropped.
+public struct Table: Sendable, Equatable {
+    /// The name of the uploaded file, used in error messages.
+    public var fileName: String
+    /// The header cells, trimmed of surrounding whitespace.
+    public var headers: [String]
+    /// The data rows; each has exactly `headers.count` cells.
+    public var rows: [TableRow]
+    /// The text encoding detected in a CSV file; `nil` for an XLSX workbook.
+    public var encoding: TextEncoding?
+
+    /// Makes a table from its parts.
+    public init(fileName: String, headers: [String], rows: [TableRow], encoding: TextEncoding? = nil) {
+        self.fileName = fileName
+        self.headers = headers
+        self.rows = rows
+        self.encoding = encoding
+    }
+}
+
+/// One data row of a ``Table``.
+public struct TableRow: Sendable, Equatable {
+    /// Where the row is in the file: the 1-based line on which the record starts in a CSV file,
+    /// or the Excel row number in an XLSX workbook. The header is normally line (row) 1.
+    public var line: Int
+    /// The cells, one per header, untrimmed.
+    public var cells: [String]
+
+    /// Makes a row from its line number and cells.
+    public init(line: Int, cells: [String]) {
+        self.line = line
+        self.cells = cells
+    }
+}
+
+/// The text encodings that ``TableReader`` recognises in CSV files.
+public enum TextEncoding: String, Sendable {
+    /// UTF-8 without a byte-order mark.
+    case utf8
+    /// UTF-8 with a leading byte-order mark (EF BB BF), as Excel's "CSV UTF-8" writes it.
+    case utf8WithBOM
+    /// GB18030 (a superset of GBK and GB2312), as Chinese Windows Excel and WPS write "CSV".
+    case gb18030
+}
+
+/// Why a spreadsheet could not be read, with the place in the file where that was found.
+///
+/// ``description`` reads like `purchases.csv line 7, column 发票号码: …`;
+/// ``chineseDescription`` gives the same in Chinese for clerks.
+public struct TableReadError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The name of the file that could not be read.
+    public var fileName: String
+    /// The 1-based line (CSV) or row (XLSX) of the problem, when it has one.
+    public var line: Int?
+    /// The column (header name) of the problem, when it has one.
+    public var column: String?
+    /// What is wrong, in English.
+    public var message: String
+    /// What is wrong, in Chinese; ``chineseDescription`` falls back to ``message`` when `nil`.
+    public var chineseMessage: String?
+
+    /// Makes an error for a place in a file.
+    public init(
+        fileName: String, line: Int? = nil, column: String? = nil, message: String,
+        chineseMessage: String? = nil
+    ) {
+        self.fileName = fileName
+        self.line = line
+        self.column = column
+        self.message = message
+        self.chineseMessage = chineseMessage
+    }
+
+    /// The error in English, e.g. `purchases.csv line 7, column 发票号码: the invoice number is empty`.
+    public var description: String {
+        var place = fileName
+        if let line {
+            place += " line \(line)"
+        }
+        if let column {
+            place += (line == nil ? " " : ", ") + "column \(column)"
+        }
+        return place + ": " + message
+    }
+
+    /// The error in Chinese, e.g. `purchases.csv 第 7 行，「发票号码」列：发票号码为空`.
+    public var chineseDescription: String {
+        var place = fileName
+        if let line {
+            place += " 第 \(line) 行"
+        }
+        if let column {
+            place += (line == nil ? " " : "，") + "「\(column)」列"
+        }
+        return place + "：" + (chineseMessage ?? message)
+    }
+}
+
+/// Reads the CSV files and XLSX workbooks that clerks upload.
+public enum TableReader {
+    /// The largest input accepted, in bytes (also the largest total of decompressed XLSX parts).
+    static let maximumInputBytes = 200 * 1024 * 1024
+    /// The most rows (records) accepted, header included.
+    static let maximumRows = 2_000_000
+    /// The most columns accepted (Excel's own limit, column XFD).
+    static let maximumColumns = 16_384
+    /// The longest cell accepted, in UTF-8 bytes: Excel's 32,767 characters of up to 4 bytes.
+    static let maximumCellBytes = 32_767 * 4
+
+    /// Reads a table from the bytes of an uploaded file.
+    ///
+    /// The format is decided by content: bytes that start with a ZIP local header (`PK\u{3}\u{4}`)
+    /// are read as an XLSX workbook (its first worksheet), anything else as CSV. The file
+    /// name's extension is only used to make error messages more helpful.
+    ///
+    /// - Throws: ``TableReadError`` naming the line (or row) and what is wrong.
+    public static func read(_ bytes: [UInt8], fileName: String) throws(TableReadError) -> Table {
+        guard bytes.count <= maximumInputBytes else {
+            throw TableReadError(
+                fileName: fileName,
+                message: "the file is larger than \(maximumInputBytes / 1024 / 1024) MB",
+                chineseMessage: "文件超过 \(maximumInputBytes / 1024 / 1024) MB")
+        }
+        if bytes.starts(with: [0x50, 0x4B, 0x03, 0x04]) {
+            return try XLSXReader.read(bytes, fileName: fileName)
+        }
+        if bytes.starts(with: [0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1]) {
+            throw TableReadError(
+                fileName: fileName,
+                message: "this is an old Excel 97–2003 (.xls) or password-protected workbook; "
+                    + "save it as .xlsx without a password, or as CSV UTF-8",
+                chineseMessage: "这是旧版 Excel 97–2003（.xls）文件或加了密码的工作簿；"
+                    + "请另存为无密码的 .xlsx，或另存为“CSV UTF-8”")
+        }
+        do {
+            return try CSVReader.read(bytes, fileName: fileName)
+        } catch {
+            throw hinted(error, fileName: fileName)
+        }
+    }
+
+    /// Adds a hint to a CSV error when the file's name says it should have been a workbook.
+    private static func hinted(_ error: TableReadError, fileName: String) -> TableReadError {
+        let lowercased = fileName.lowercased()
+        guard lowercased.hasSuffix(".xlsx") || lowercased.hasSuffix(".xls") else {
+            return error
+        }
+        var error = error
+        error.message += " (the file is named like a workbook but is not an .xlsx file, so it was read as CSV)"
+        if let chinese = error.chineseMessage {
+            error.chineseMessage = chinese + "（文件名像工作簿，但内容不是 .xlsx，因此按 CSV 读取）"
+        }
+        return error
+    }
+
+    /// The table made from a header record and data records, with the header trimmed, trailing
+    /// empty rows dropped and every row checked to have as many cells as the header.
+    ///
+    /// - Parameter padShortRows: when true (XLSX), rows shorter than the header get empty cells
+    ///   and longer rows are an error only if a cell past the header is non-empty.
+    static func makeTable(
+        fileName: String, header: [String], records: [TableRow], encoding: TextEncoding?,
+        padShortRows: Bool
+    ) throws(TableReadError) -> Table {
+        let headers = header.map(trimmed)
+        guard headers.contains(where: { !$0.isEmpty }) else {
+            throw TableReadError(
+                fileName: fileName, line: 1,
+                message: "the header row is empty; the first row must hold the column names",
+                chineseMessage: "表头为空；第一行必须是列名")
+        }
+        var lastNonEmpty = records.count
+        while lastNonEmpty > 0, records[lastNonEmpty - 1].cells.allSatisfy(\.isEmpty) {
+            lastNonEmpty -= 1
+        }
+        var rows: [TableRow] = []
+        rows.reserveCapacity(lastNonEmpty)
+        for var record in records[..<lastNonEmpty] {
+            if record.cells.count != headers.count {
+                if padShortRows, record.cells.count < headers.count {
+                    record.cells += Array(repeating: "", count: headers.count - record.cells.count)
+                } else if padShortRows, record.cells[headers.count...].allSatisfy(\.isEmpty) {
+                    record.cells.removeLast(record.cells.count - headers.count)
+                } else if padShortRows {
+                    let extra = record.cells[headers.count...].firstIndex { !$0.isEmpty } ?? headers.count
+                    let cell = XLSXReader.columnName(extra) + String(record.line)
+                    throw TableReadError(
+                        fileName: fileName, line: record.line,
+                        message: "cell \(cell) has a value but the header has only \(headers.count) columns",
+                        chineseMessage: "单元格 \(cell) 有内容，但表头只有 \(headers.count) 列")
+                } else {
+                    throw TableReadError(
+                        fileName: fileName, line: record.line,
+                        message: "expected \(headers.count) cells as in the header, found \(record.cells.count)",
+                        chineseMessage: "应有 \(headers.count) 个单元格（与表头相同），实际为 \(record.cells.count) 个")
+                }
+            }
+            rows.append(record)
+        }
+        return Table(fileName: fileName, headers: headers, rows: rows, encoding: encoding)
+    }
+
+    /// The string without leading and trailing whitespace (including U+3000 and U+FEFF).
+    static func trimmed(_ text: String) -> String {
+        let isSpace: (Character) -> Bool = { $0.isWhitespace || $0 == "\u{FEFF}" }
+        guard let first = text.firstIndex(where: { !isSpace($0) }),
+            let last = text.lastIndex(where: { !isSpace($0) })
+        else {
+            return ""
+        }
+        return String(text[first...last])
+    }
+}

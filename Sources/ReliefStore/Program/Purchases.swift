@@ -1,0 +1,224 @@
+public import Postgres
+public import ReliefCore
+
+/// The program's configuration as the purchase path needs it.
+struct ProgramContext {
+    var id: Int
+    var code: String
+    var bookCode: String
+    var facts: ProgramFacts
+    var closedThrough: Period?
+
+    static func load(_ c: isolated Connection, code: String) throws -> ProgramContext {
+        guard let row = try c.query(
+            """
+            SELECT p.id, b.code, p.paired_county, array_to_string(p.townships, '|'), array_to_string(p.prohibited_categories, '|'),
+                   b.closed_through,
+                   (SELECT array_to_string(r.eligible_channels, '|') FROM relief.subsidy_rules r WHERE r.program_id = p.id ORDER BY r.version DESC LIMIT 1)
+            FROM relief.programs p JOIN relief.books b ON b.id = p.book_id WHERE p.code = $1
+            """, [code]
+        ).rows.first else {
+            throw ProgramError.unknownProgram(code)
+        }
+        func set(_ index: Int) throws -> Set<String> {
+            Set((try row.decodeOptional(String.self, at: index) ?? "").split(separator: "|").map(String.init))
+        }
+        let channels = try set(6)
+        return ProgramContext(
+            id: try row.decode(Int.self, at: 0), code: code, bookCode: try row.decode(String.self, at: 1),
+            facts: ProgramFacts(
+                pairedCounty: try row.decode(String.self, at: 2), townships: try set(3), prohibitedCategories: try set(4),
+                eligibleChannels: channels.isEmpty ? ImportLayouts.channels : channels),
+            closedThrough: try row.decodeOptional(Int.self, at: 5).flatMap { Period(yyyymm: $0) })
+    }
+}
+
+/// Problems with the program's set-up.
+public enum ProgramError: Error, Sendable, CustomStringConvertible {
+    /// No program with that code.
+    case unknownProgram(String)
+
+    public var description: String {
+        switch self {
+        case .unknownProgram(let code): return "unknown program \(code); set one up with `relief program setup` (or load `relief demo`)"
+        }
+    }
+}
+
+/// Purchases: validated in full, judged line by line, written with their memorandum entries in
+/// one transaction.
+public enum Purchases {
+    /// Imports a purchase file into `programCode`. Every row is checked before anything is
+    /// written; any problem rejects the file, listing them all by line and column. Purchases whose
+    /// 采购单号 is already there are skipped, so importing the same file again changes nothing.
+    public static func importPurchases(
+        _ c: isolated Connection, _ table: Table, programCode: String, actorName: String
+    ) throws -> ImportSummary {
+        let program = try ProgramContext.load(c, code: programCode)
+        let (rows, mapProblems) = ImportLayouts.purchases.map(table)
+        if !mapProblems.isEmpty { throw ImportErrors(fileName: table.fileName, problems: mapProblems) }
+        let (records, parseProblems) = RecordParser.purchases(rows)
+        var problems = parseProblems
+        let master = try MasterSnapshot.load(c)
+        problems += checkReferences(records, master: master, program: program)
+        if !problems.isEmpty {
+            throw ImportErrors(fileName: table.fileName, problems: problems.sorted { ($0.line ?? 0, $0.column ?? "") < ($1.line ?? 0, $1.column ?? "") })
+        }
+        var summary = ImportSummary(rows: table.rows.count)
+        let groups = Dictionary(grouping: records, by: \.key)
+        let keysInOrder = records.map(\.key).reduce(into: [String]()) { keys, key in if keys.last != key && !keys.contains(key) { keys.append(key) } }
+        try c.transactionIsolated { t in
+            let existingKeys = Set(try t.query(
+                "SELECT purchase_key FROM relief.purchases WHERE program_id = $1 AND purchase_key = ANY ($2::text[])",
+                [program.id, PostgresArray.text(keysInOrder)]
+            ).rows.map { try $0.decode(String.self, at: 0) })
+            var usedInvoices: [String: String] = [:]
+            for row in try t.query(
+                "SELECT invoice_number, purchase_key FROM relief.purchases WHERE tenant_id = $1 AND invoice_number = ANY ($2::text[])",
+                [MasterData.tenantID, PostgresArray.text(Array(Set(records.map(\.invoiceNumber))))]
+            ).rows {
+                usedInvoices[try row.decode(String.self, at: 0)] = try row.decode(String.self, at: 1)
+            }
+            _ = try MasterData.dimensionID(t, kind: "program", code: program.code, name: program.code)
+            for channel in Set(records.map(\.channel)) { _ = try MasterData.dimensionID(t, kind: "channel", code: channel, name: channel) }
+            for township in Set(records.compactMap { master.products[$0.productCode]?.originTownship ?? master.suppliers[$0.supplierCreditCode]?.township }) {
+                _ = try MasterData.dimensionID(t, kind: "township", code: township, name: township)
+            }
+            var pending: [(key: String, lines: [PurchaseRowRecord], judgments: [Judgment], draft: EntryDraft)] = []
+            for key in keysInOrder where !existingKeys.contains(key) {
+                let lines = groups[key]!
+                let judgments = lines.map { judge($0, master: master, program: program, invoiceUsedBy: usedInvoices[$0.invoiceNumber]) }
+                pending.append((key, lines, judgments, memorandumEntry(program: program, key: key, lines: lines, master: master)))
+            }
+            summary.unchanged = existingKeys.count
+            // Entries in chunks, then the purchases that point at them.
+            var index = 0
+            while index < pending.count {
+                let chunk = Array(pending[index..<min(index + Ledger.maximumBatchEntries, pending.count)])
+                let posted = try PostingWriter.post(t, bookCode: program.bookCode, actorName: actorName, drafts: chunk.map(\.draft))
+                for (item, entry) in zip(chunk, posted) {
+                    try insertPurchase(t, program: program, key: item.key, lines: item.lines, judgments: item.judgments, entryID: entry.id, master: master, actorName: actorName)
+                    summary.created += 1
+                    summary.entriesPosted += entry.existed ? 0 : 1
+                    summary.ineligibleLines += item.judgments.filter { !$0.isEligible }.count
+                }
+                index += chunk.count
+            }
+        }
+        return summary
+    }
+
+    /// References, consistency of each purchase's header fields, closed months, and invoices
+    /// used twice within the file.
+    static func checkReferences(_ records: [PurchaseRowRecord], master: MasterSnapshot, program: ProgramContext) -> [ImportProblem] {
+        var problems: [ImportProblem] = []
+        var firstOfKey: [String: PurchaseRowRecord] = [:]
+        var keyOfInvoice: [String: (key: String, line: Int)] = [:]
+        for record in records {
+            if master.enterprises[record.enterpriseCreditCode] == nil {
+                problems.append(ImportProblem(line: record.line, column: "企业信用代码", message: "unknown enterprise \(record.enterpriseCreditCode); import it with `relief import enterprises` first"))
+            }
+            if master.suppliers[record.supplierCreditCode] == nil {
+                problems.append(ImportProblem(line: record.line, column: "供应商信用代码", message: "unknown supplier \(record.supplierCreditCode); import it with `relief import suppliers` first"))
+            }
+            if let product = master.products[record.productCode] {
+                if product.supplierCreditCode != record.supplierCreditCode {
+                    problems.append(ImportProblem(line: record.line, column: "商品编码", message: "product \(record.productCode) belongs to supplier \(product.supplierCreditCode), not \(record.supplierCreditCode)"))
+                }
+            } else {
+                problems.append(ImportProblem(line: record.line, column: "商品编码", message: "unknown product \(record.productCode); import it with `relief import products` first"))
+            }
+            if let closed = program.closedThrough, record.date.period <= closed {
+                problems.append(ImportProblem(line: record.line, column: "采购日期", message: "\(record.date) is in a closed month (closed through \(closed))"))
+            }
+            if let first = firstOfKey[record.key] {
+                if first.enterpriseCreditCode != record.enterpriseCreditCode || first.supplierCreditCode != record.supplierCreditCode
+                    || first.date != record.date || first.channel != record.channel || first.purpose != record.purpose
+                    || first.invoiceNumber != record.invoiceNumber || first.invoiceDate != record.invoiceDate || first.sellerTaxId != record.sellerTaxId
+                {
+                    problems.append(ImportProblem(line: record.line, column: "采购单号", message: "purchase \(record.key) has other header fields (企业, 供应商, 日期, 渠道, 用途, 发票) than on line \(first.line)"))
+                }
+            } else {
+                firstOfKey[record.key] = record
+            }
+            if let other = keyOfInvoice[record.invoiceNumber], other.key != record.key {
+                problems.append(ImportProblem(line: record.line, column: "发票号码", message: "invoice \(record.invoiceNumber) is also used by purchase \(other.key) on line \(other.line)"))
+            } else if keyOfInvoice[record.invoiceNumber] == nil {
+                keyOfInvoice[record.invoiceNumber] = (record.key, record.line)
+            }
+        }
+        // Each line becomes two postings of one entry.
+        let maximumLines = EntryDraft.maximumPostings / 2
+        for (key, count) in Dictionary(grouping: records, by: \.key).mapValues(\.count) where count > maximumLines {
+            problems.append(ImportProblem(line: firstOfKey[key]?.line, column: "采购单号", message: "purchase \(key) has \(count) lines; at most \(maximumLines)"))
+        }
+        return problems
+    }
+
+    static func judge(_ record: PurchaseRowRecord, master: MasterSnapshot, program: ProgramContext, invoiceUsedBy: String?) -> Judgment {
+        let supplier = master.suppliers[record.supplierCreditCode]!
+        let product = master.products[record.productCode]!
+        let line = LineFacts(
+            purchaseDate: record.date, channel: record.channel,
+            supplier: SupplierFacts(code: supplier.creditCode, name: supplier.name, creditCode: supplier.creditCode, certifications: supplier.certifications),
+            product: ProductFacts(
+                code: product.code, name: product.name, category: product.category, originTownship: product.originTownship,
+                certifications: product.certifications, priceMin: product.priceMin, priceMax: product.priceMax),
+            unitPrice: record.unitPrice, invoiceNumber: record.invoiceNumber,
+            invoiceUsedElsewhere: invoiceUsedBy.map { $0 != record.key } ?? false, sellerTaxId: record.sellerTaxId)
+        return EligibilityRules.judge(line, program: program.facts)
+    }
+
+    static func memorandumEntry(program: ProgramContext, key: String, lines: [PurchaseRowRecord], master: MasterSnapshot) -> EntryDraft {
+        let first = lines[0]
+        var postings: [PostingDraft] = []
+        for line in lines {
+            let product = master.products[line.productCode]
+            let township = product?.originTownship ?? master.suppliers[line.supplierCreditCode]?.township
+            let dimensions = Dimensions(
+                enterprise: line.enterpriseCreditCode, supplier: line.supplierCreditCode, township: township,
+                category: product?.category, channel: line.channel, program: program.code)
+            postings.append(PostingDraft(accountCode: "901", side: .debit, amount: line.amount, dimensions: dimensions, memo: line.productCode))
+            postings.append(PostingDraft(accountCode: "902", side: .credit, amount: line.amount, dimensions: dimensions, memo: line.productCode))
+        }
+        let enterpriseName = master.enterprises[first.enterpriseCreditCode]?.name ?? first.enterpriseCreditCode
+        return EntryDraft(
+            idempotencyKey: "purchase:\(program.code):\(key)", date: first.date,
+            description: "\(enterpriseName)采购 \(first.channel) 发票\(first.invoiceNumber)", postings: postings)
+    }
+
+    static func insertPurchase(
+        _ t: isolated Connection, program: ProgramContext, key: String, lines: [PurchaseRowRecord], judgments: [Judgment],
+        entryID: Int64, master: MasterSnapshot, actorName: String
+    ) throws {
+        let first = lines[0]
+        let purchaseID = try t.query(
+            """
+            INSERT INTO relief.purchases (tenant_id, program_id, purchase_key, enterprise_id, supplier_id, purchase_date, channel, purpose,
+                                          invoice_number, invoice_date, seller_tax_id, entry_id, created_by)
+            VALUES ($1, $2, $3, $4, $5, $6::date, $7, $8, $9, $10::date, $11, $12, $13) RETURNING id
+            """,
+            [MasterData.tenantID, program.id, key, master.enterprises[first.enterpriseCreditCode]!.id, master.suppliers[first.supplierCreditCode]!.id,
+             first.date.description, first.channel, first.purpose, first.invoiceNumber, first.invoiceDate.description, first.sellerTaxId,
+             entryID, actorName]
+        ).single().decode(Int64.self, at: 0)
+        try t.copyIn("COPY relief.purchase_lines (purchase_id, line, tenant_id, product_id, quantity, unit, unit_price, amount_fen, eligible, reason_codes, reasons) FROM STDIN") { writer in
+            for (index, (line, judgment)) in zip(lines, judgments).enumerated() {
+                try writer.appendRow([
+                    String(purchaseID), String(index + 1), String(MasterData.tenantID), String(master.products[line.productCode]!.id),
+                    line.quantity.description, line.unit, String(line.unitPrice.tenThousandthsOfYuan), String(line.amount.fen),
+                    judgment.isEligible ? "t" : "f", PostgresArray.text(judgment.reasons.map(\.code.rawValue)),
+                    judgment.reasons.map(\.message).joined(separator: "；"),
+                ])
+            }
+        }
+    }
+}
+
+/// PostgreSQL array literals for parameters.
+enum PostgresArray {
+    /// `{"a","b"}` with quotes and backslashes escaped.
+    static func text(_ values: [String]) -> String {
+        "{" + values.map { "\"" + $0.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\"" }.joined(separator: ",") + "}"
+    }
+}

@@ -1,0 +1,188 @@
+import Foundation
+import Postgres
+import ReliefCore
+import ReliefStore
+import ReliefTestSupport
+import Testing
+
+/// Row counts and the chain head: what "the database is unchanged" means in these tests.
+struct Fingerprint: Equatable {
+    var counts: [Int]
+    var head: String
+
+    static func of(_ books: Books) async throws -> Fingerprint {
+        try await books.admin.run { c in
+            let counts = try ["entries", "postings", "purchases", "purchase_lines", "enterprises", "suppliers", "products", "subsidy_batches"].map { table in
+                try c.query("SELECT count(*) FROM relief.\(table)").single().decode(Int.self, at: 0)
+            }
+            let head = try c.query("SELECT encode(chain_head, 'hex') FROM relief.books WHERE code = 'main'").single().decode(String.self, at: 0)
+            return Fingerprint(counts: counts, head: head)
+        }
+    }
+}
+
+func csv(_ name: String, _ lines: [String]) throws -> Table {
+    try TableReader.read(Array((lines.joined(separator: "\r\n") + "\r\n").utf8), fileName: name)
+}
+
+@Suite("the program on PostgreSQL")
+struct ProgramTests {
+    static func demoBooks(_ label: String) async throws -> Books {
+        let books = try await Books.make(label)
+        _ = try await books.admin.run { c in try Demo.load(c) }
+        return books
+    }
+
+    @Test func theDemoLoadsVerifiesAndCatchesItsIneligibleLines() async throws {
+        let books = try await Self.demoBooks("demo")
+        #expect(try await books.count("SELECT count(*) FROM relief.enterprises") == 23)
+        #expect(try await books.verify().isSound)
+        #expect(try await books.trialBalance(Period(year: 2020, month: 5)!).isBalanced)
+        let reasons = try await books.admin.run { c in
+            try c.query(
+                "SELECT p.purchase_key, array_to_string(l.reason_codes, ',') FROM relief.purchase_lines l JOIN relief.purchases p ON p.id = l.purchase_id WHERE NOT l.eligible ORDER BY 1"
+            ).rows.map { (try $0.decode(String.self, at: 0), try $0.decode(String.self, at: 1)) }
+        }
+        let byKey = Dictionary(reasons, uniquingKeysWith: { a, _ in a })
+        #expect(byKey["PO202005-X1"]?.contains("SUPPLIER_UNCERTIFIED") == true)
+        #expect(byKey["PO202005-X2"]?.contains("PRICE_OUT_OF_BAND") == true)
+        #expect(byKey["PO202005-X3"]?.contains("INVOICE_DUPLICATE") == true)
+        #expect(try await books.count("SELECT count(*) FROM relief.subsidy_batches WHERE status = 'paid'") == 5)
+        // The bank never went below zero and every subsidy paid is booked.
+        let bank = try await books.admin.run { c in try Reports.balance(c, bookCode: "main", accountCode: "102", asOf: nil) }
+        #expect(bank.debitFen - bank.creditFen >= 0)
+        #expect(try await books.count("SELECT count(*) FROM relief.subsidy_items WHERE payment_entry_id IS NULL") == 0)
+        await books.close()
+    }
+
+    @Test func aFileWithAnyErrorIsRejectedWholeAndListsEveryProblem() async throws {
+        let books = try await Self.demoBooks("imports")
+        try await books.admin.run { c in _ = try c.query("SELECT relief.close_period('main', 202001, 'test')") }
+        let data = DemoData()
+        let enterprise = data.enterprises.rows[0].cells[0]
+        let supplier = data.suppliers.rows[0].cells[0]
+        let product = data.products.rows[0].cells[0]
+        let header = data.purchasesMay.headers.joined(separator: ",")
+        func row(_ key: String, enterprise: String = enterprise, supplier: String = supplier, date: String = "2020-06-10", invoice: String, amount: String = "100") -> String {
+            "\(key),\(enterprise),\(supplier),\(date),直采,食堂,\(invoice),\(date),\(supplier),\(product),10,斤,10,\(amount)"
+        }
+        let before = try await Fingerprint.of(books)
+        let cases: [(String, Table?, [UInt8]?, String)] = [
+            ("bad credit code", try csv("a.csv", [header, row("K1", enterprise: "91350200776049653B", invoice: "12345678")]), nil, "企业信用代码"),
+            ("3 decimals", try csv("b.csv", [header, row("K1", invoice: "12345678", amount: "100.005")]), nil, "金额"),
+            ("unknown supplier", try csv("c.csv", [header, row("K1", supplier: "91350200776049653A", invoice: "12345678")]), nil, "unknown supplier"),
+            ("duplicate invoice", try csv("d.csv", [header, row("K1", invoice: "12345678"), row("K2", invoice: "12345678")]), nil, "also used by purchase K1"),
+            ("closed month", try csv("e.csv", [header, row("K1", date: "2020-01-15", invoice: "12345678")]), nil, "closed month"),
+            ("column count", nil, Array((header + "\r\n" + row("K1", invoice: "12345678") + ",extra\r\n").utf8), "line 2"),
+            ("invalid UTF-8", nil, Array((header + "\r\n").utf8) + [0x4B, 0x31, 0x2C, 0xFF, 0xFE, 0x0D, 0x0A], "line 2"),
+        ]
+        for (label, table, bytes, expected) in cases {
+            let message: String
+            do {
+                let input = try table ?? TableReader.read(bytes!, fileName: "\(label).csv")
+                _ = try await books.admin.run { c in try Purchases.importPurchases(c, input, programCode: Demo.programCode, actorName: "test") }
+                Issue.record("\(label): the import should have failed")
+                continue
+            } catch {
+                message = "\(error)"
+            }
+            #expect(message.contains(expected), "\(label): \(message)")
+            #expect(message.contains("line"), "\(label) names no line: \(message)")
+        }
+        // Several problems in one file are all listed.
+        let many = try csv("many.csv", [header, row("K1", enterprise: "9135020077604965XX", invoice: "1234"), row("K2", invoice: "12345678", amount: "1.005")])
+        let error = await #expect(throws: ImportErrors.self) {
+            _ = try await books.admin.run { c in try Purchases.importPurchases(c, many, programCode: Demo.programCode, actorName: "test") }
+        }
+        #expect((error?.problems.count ?? 0) >= 3)
+        #expect(Set(error?.problems.compactMap(\.line) ?? []) == [2, 3])
+        #expect(try await Fingerprint.of(books) == before)
+        await books.close()
+    }
+
+    @Test func importingTheSameFileAgainChangesNothing() async throws {
+        let books = try await Self.demoBooks("reimport")
+        let before = try await Fingerprint.of(books)
+        let data = DemoData()
+        for table in [data.purchasesEarly, data.purchasesMay] {
+            let summary = try await books.admin.run { c in try Purchases.importPurchases(c, table, programCode: Demo.programCode, actorName: "again") }
+            #expect(summary.created == 0)
+        }
+        _ = try await books.admin.run { c in try MasterData.importEnterprises(c, data.enterprises) }
+        #expect(try await Fingerprint.of(books) == before)
+        await books.close()
+    }
+
+    @Test func thePreparerCannotApproveTheirOwnBatchByAnyPath() async throws {
+        let books = try await Self.demoBooks("makerchecker")
+        // One eligible June purchase, so that June has a batch to prepare.
+        let june = try csv("june.csv", [
+            DemoData().purchasesMay.headers.joined(separator: ","),
+            DemoData().purchasesMay.rows[0].cells.enumerated().map { $0.offset == 0 ? "PO-JUNE-1" : ($0.offset == 3 || $0.offset == 7 ? "2020-06-05" : ($0.offset == 6 ? "55555555" : $0.element)) }.joined(separator: ","),
+        ])
+        _ = try await books.admin.run { c in try Purchases.importPurchases(c, june, programCode: Demo.programCode, actorName: "clerk") }
+        let batch = try await books.admin.run { c in try Subsidies.prepare(c, programCode: Demo.programCode, period: Period(year: 2020, month: 6)!, actorName: "alice") }
+        await #expect(throws: SubsidyError.self) {
+            try await books.admin.run { c in try Subsidies.approve(c, batchID: batch, actorName: "alice") }
+        }
+        // Straight SQL as the application role, claiming to be the preparer: PostgreSQL refuses.
+        let sqlError = await #expect(throws: PostgresError.self) {
+            try await books.database.pool.transaction { c in
+                try c.query("SELECT set_config('relief.actor', 'alice', true)")
+                try c.query("SELECT relief.approve_subsidy_batch($1)", [batch])
+            }
+        }
+        #expect(sqlError?.sqlState == "RL053")
+        let updateError = await #expect(throws: PostgresError.self) {
+            try await books.database.pool.transaction { c in try c.query("UPDATE relief.subsidy_batches SET status = 'approved', approved_by = 'alice' WHERE id = $1", [batch]) }
+        }
+        #expect(updateError?.sqlState == "42501")
+        #expect(try await books.count("SELECT count(*) FROM relief.subsidy_batches WHERE status = 'prepared'") == 1)
+        try await books.admin.run { c in try Subsidies.approve(c, batchID: batch, actorName: "bob") }
+        #expect(try await books.count("SELECT count(*) FROM relief.subsidy_batches WHERE status = 'approved'") == 1)
+        #expect(try await books.verify().isSound)
+        await books.close()
+    }
+
+    @Test func racingPaymentsNeverOverdrawTheBank() async throws {
+        let books = try await Self.demoBooks("racing")
+        // Leave 5,000.00 in the bank, then approve two batches of 4,000.00 each.
+        let bank = try await books.admin.run { c in try Reports.balance(c, bookCode: "main", accountCode: "102", asOf: nil) }
+        let spend = bank.debitFen - bank.creditFen - 500_000
+        try await books.admin.run { c in
+            _ = try c.query("SELECT relief.post_entries('main', $1::jsonb, 'test')", [#"[{"key":"spend","date":"2020-06-01","postings":[{"account":"510","side":"D","amount_fen":\#(spend)},{"account":"102","side":"C","amount_fen":\#(spend)}]}]"#])
+            try c.execute(
+                """
+                INSERT INTO relief.subsidy_batches (tenant_id, program_id, period, rule_id, status, prepared_by, approved_by, approved_at)
+                SELECT 1, p.id, x.period, r.id, 'approved', 'alice', 'bob', now()
+                FROM relief.programs p JOIN relief.subsidy_rules r ON r.program_id = p.id, (VALUES (202006), (202007)) AS x(period);
+                INSERT INTO relief.subsidy_items (batch_id, enterprise_id, tenant_id, amount_fen, working)
+                SELECT b.id, (SELECT min(id) FROM relief.enterprises), 1, 400000, '{}' FROM relief.subsidy_batches b WHERE b.period IN (202006, 202007);
+                """)
+        }
+        let batches = try await books.admin.run { c in try c.query("SELECT id FROM relief.subsidy_batches WHERE period IN (202006, 202007) ORDER BY id").rows.map { try $0.decode(Int.self, at: 0) } }
+        let outcomes = await withTaskGroup(of: String.self) { group in
+            for batch in batches {
+                group.addTask {
+                    do {
+                        _ = try await books.database.pool.withConnection { connection in
+                            try await connection.run { c in try Subsidies.pay(c, batchID: batch, actorName: "alice", date: LocalDate(year: 2020, month: 7, day: 31)!) }
+                        }
+                        return "paid"
+                    } catch {
+                        return "\(error)"
+                    }
+                }
+            }
+            var all: [String] = []
+            for await outcome in group { all.append(outcome) }
+            return all
+        }
+        #expect(outcomes.filter { $0 == "paid" }.count == 1, "\(outcomes)")
+        #expect(outcomes.contains { $0.contains("would go negative") }, "\(outcomes)")
+        let after = try await books.admin.run { c in try Reports.balance(c, bookCode: "main", accountCode: "102", asOf: nil) }
+        #expect(after.debitFen - after.creditFen == 100_000)
+        #expect(try await books.verify().isSound)
+        await books.close()
+    }
+}
