@@ -87,7 +87,8 @@ let package = Package(
             path: "Tests/Support",
             swiftSettings: strict
         ),
-        .testTarget(name: "ReliefCoreTests", dependencies: ["ReliefCore"], swiftSettings: strict),
+        .testTarget(
+            name: "ReliefCoreTests", dependencies: ["ReliefCore"], exclude: ["Fixtures"], swiftSettings: strict),
         .testTarget(
             name: "EmbeddedPostgresTests", dependencies: ["EmbeddedPostgres"], swiftSettings: strict),
         .testTarget(
@@ -99,7 +100,7 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(
             name: "ReliefCLITests",
-            dependencies: ["ReliefCLI", "ReliefStore", "Postgres", "ReliefTestSupport"],
+            dependencies: ["ReliefCLI", "ReliefStore", "ReliefCore", "Postgres", "ReliefTestSupport"],
             swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]

@@ -158,6 +158,9 @@ public actor Connection {
         return PQstatus(handle) == CONNECTION_OK
     }
 
+    /// True when called on the connection's own thread, which is where every isolated method runs.
+    public func isOnConnectionThread() -> Bool { executor.isCurrent() }
+
     /// The server's version number, e.g. 150018.
     public var serverVersion: Int {
         handle.map { Int(PQserverVersion($0)) } ?? 0

@@ -59,8 +59,18 @@ struct ConnectionTests {
     @Test func workRunsOnTheConnectionsOwnThread() async throws {
         let connection = try await Connection.connect(try await TestDatabase.fresh("thread"))
         defer { Task { await connection.close() } }
-        let name = try await connection.run { _ in Thread.current.name ?? "" }
-        #expect(name == "relief.pg")
+        for _ in 0..<50 {
+            let onOwnThread = try await connection.run { c in c.isOnConnectionThread() }
+            #expect(onOwnThread)
+        }
+        // Work from many tasks still lands on that one thread.
+        let all = try await withThrowingTaskGroup(of: Bool.self) { group in
+            for _ in 0..<32 { group.addTask { try await connection.run { c in c.isOnConnectionThread() } } }
+            var results: [Bool] = []
+            for try await result in group { results.append(result) }
+            return results
+        }
+        #expect(all.allSatisfy { $0 })
     }
 
     @Test func transactionRollsBackOnErrorAndRetriesSerializationFailures() async throws {

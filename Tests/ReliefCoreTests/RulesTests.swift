@@ -43,11 +43,14 @@ private func eligibleLine() -> LineFacts {
         purchaseDate: day("2020-05-12"), channel: "直采",
         supplier: SupplierFacts(
             code: "S001", name: "宣恩县伍家台茶业有限公司", creditCode: creditCode,
-            certifications: [Certification(number: "FP-2020-001", validFrom: day("2020-01-01"), validTo: day("2020-12-31"))]),
+            certifications: [
+                Certification(number: "FP-2020-001", validFrom: day("2020-01-01"), validTo: day("2020-12-31"))
+            ]),
         product: ProductFacts(
             code: "P001", name: "伍家台贡茶", category: "茶叶", originTownship: "椒园镇", certifications: [],
             priceMin: price("100"), priceMax: price("300")),
-        unitPrice: price("200"), invoiceNumber: "12345678", invoiceUsedElsewhere: false, sellerTaxId: creditCode)
+        unitPrice: price("200"), invoiceNumber: "12345678", invoiceUsedElsewhere: false,
+        sellerTaxId: creditCode)
 }
 
 /// Changes an eligible line so that exactly the rule of `code` fails.
@@ -59,7 +62,9 @@ private func breaking(_ code: ReasonCode, _ line: LineFacts) -> LineFacts {
             Certification(number: "FP-2019-007", validFrom: day("2019-01-01"), validTo: day("2020-04-30"))
         ]
     case .productUncertified:
-        line.product.certifications = [Certification(number: "LS-01", validFrom: day("2020-06-01"), validTo: nil)]
+        line.product.certifications = [
+            Certification(number: "LS-01", validFrom: day("2020-06-01"), validTo: nil)
+        ]
     case .originOutside:
         line.product.originTownship = "翔凤镇"
     case .priceOutOfBand:
@@ -83,7 +88,7 @@ private func codes(_ line: LineFacts) -> [ReasonCode] {
 // MARK: - Eligibility
 
 @Suite("Rules: eligibility")
-struct EligibilityRulesTests {
+struct RulesEligibilityTests {
     @Test("the base line is eligible")
     func baseLineEligible() {
         let judgment = EligibilityRules.judge(eligibleLine(), program: program)
@@ -116,7 +121,8 @@ struct EligibilityRulesTests {
 
     @Test("the supplier message names the supplier, the date and each certificate")
     func supplierMessage() {
-        let judgment = EligibilityRules.judge(breaking(.supplierUncertified, eligibleLine()), program: program)
+        let judgment = EligibilityRules.judge(
+            breaking(.supplierUncertified, eligibleLine()), program: program)
         #expect(
             judgment.reasons.first?.message
                 == "供应商 宣恩县伍家台茶业有限公司（S001）在 2020-05-12 无有效认证（证书 FP-2019-007 有效期 2019-01-01 至 2020-04-30）")
@@ -131,9 +137,11 @@ struct EligibilityRulesTests {
     @Test("other messages carry their specifics")
     func otherMessages() {
         func message(_ code: ReasonCode) -> String {
-            EligibilityRules.judge(breaking(code, eligibleLine()), program: program).reasons.first?.message ?? ""
+            EligibilityRules.judge(breaking(code, eligibleLine()), program: program).reasons.first?.message
+                ?? ""
         }
-        #expect(message(.productUncertified) == "产品 伍家台贡茶（P001）在 2020-05-12 无有效认证（证书 LS-01 自 2020-06-01 起长期有效）")
+        #expect(
+            message(.productUncertified) == "产品 伍家台贡茶（P001）在 2020-05-12 无有效认证（证书 LS-01 自 2020-06-01 起长期有效）")
         #expect(message(.originOutside) == "产品 伍家台贡茶（P001）产地 翔凤镇 不属于结对县 宣恩县 的乡镇")
         #expect(message(.priceOutOfBand) == "产品 伍家台贡茶（P001）单价 300.0001 元高于参考价上限 300 元（参考价 100 至 300 元）")
         #expect(message(.invoiceDuplicate).contains("12345678"))
@@ -158,7 +166,9 @@ struct EligibilityRulesTests {
     @Test("an open-ended certificate covers every later date")
     func openEnded() {
         var line = eligibleLine()
-        line.supplier.certifications = [Certification(number: "FP-OPEN", validFrom: day("2020-01-01"), validTo: nil)]
+        line.supplier.certifications = [
+            Certification(number: "FP-OPEN", validFrom: day("2020-01-01"), validTo: nil)
+        ]
         line.purchaseDate = day("2099-12-31")
         #expect(codes(line) == [])
         line.purchaseDate = day("2019-12-31")
@@ -186,13 +196,17 @@ struct EligibilityRulesTests {
         line.purchaseDate = day("2020-02-29")
         let reasons = EligibilityRules.judge(line, program: program).reasons
         #expect(reasons.map(\.code) == [.supplierUncertified])
-        #expect(reasons.first?.message.contains("证书 A 有效期 2019-01-01 至 2019-12-31；证书 B 有效期 2020-03-01 至 2020-12-31") == true)
+        #expect(
+            reasons.first?.message.contains(
+                "证书 A 有效期 2019-01-01 至 2019-12-31；证书 B 有效期 2020-03-01 至 2020-12-31") == true)
     }
 
     @Test("a product certificate is checked on its boundary dates")
     func productBoundaries() {
         var line = eligibleLine()
-        line.product.certifications = [Certification(number: "LS", validFrom: day("2020-05-12"), validTo: day("2020-05-31"))]
+        line.product.certifications = [
+            Certification(number: "LS", validFrom: day("2020-05-12"), validTo: day("2020-05-31"))
+        ]
         #expect(codes(line) == [])
         line.purchaseDate = day("2020-05-31")
         #expect(codes(line) == [])
@@ -204,7 +218,9 @@ struct EligibilityRulesTests {
 
     @Test(
         "price exactly at the band edges is eligible, one ten-thousandth outside is not",
-        arguments: [("100", true), ("300", true), ("99.9999", false), ("300.0001", false), ("100.0001", true)])
+        arguments: [
+            ("100", true), ("300", true), ("99.9999", false), ("300.0001", false), ("100.0001", true),
+        ])
     func priceBand(text: String, eligible: Bool) {
         var line = eligibleLine()
         line.unitPrice = price(text)
@@ -247,7 +263,9 @@ struct EligibilityRulesTests {
         #expect(codes(line) == [.sellerTaxIdMismatch])
     }
 
-    @Test("prohibited items are caught by category or by name", arguments: ["现金", "购物卡", "储值卡", "充值卡", "礼品卡", "代金券"])
+    @Test(
+        "prohibited items are caught by category or by name",
+        arguments: ["现金", "购物卡", "储值卡", "充值卡", "礼品卡", "代金券"])
     func prohibited(term: String) {
         var byCategory = eligibleLine()
         byCategory.product.category = term
@@ -269,7 +287,7 @@ struct EligibilityRulesTests {
 // MARK: - Invoice numbers
 
 @Suite("Rules: invoice numbers")
-struct InvoiceNumberTests {
+struct RulesInvoiceNumberTests {
     @Test("8 and 20 digits are accepted, trimmed")
     func accepted() throws {
         #expect(try InvoiceNumber.validate("12345678", field: "发票号码") == "12345678")
@@ -301,7 +319,8 @@ struct InvoiceNumberTests {
 
     @Test("messages name the field and the text, in English and Chinese")
     func messages() {
-        let error = InvoiceNumberError(field: "invoice", value: "1234567890", reason: .looksLikeInvoiceCode(10))
+        let error = InvoiceNumberError(
+            field: "invoice", value: "1234567890", reason: .looksLikeInvoiceCode(10))
         #expect(error.description.hasPrefix("invoice \"1234567890\": "))
         #expect(error.description.contains("invoice code"))
         #expect(error.chineseDescription.contains("发票代码"))
@@ -313,7 +332,7 @@ struct InvoiceNumberTests {
 // MARK: - Quantities, unit prices, line amounts
 
 @Suite("Rules: quantities and prices")
-struct QuantityAndPriceTests {
+struct RulesQuantityAndPriceTests {
     @Test(
         "quantities parse exactly",
         arguments: [
@@ -370,14 +389,16 @@ struct QuantityAndPriceTests {
         let zero = QuantityError(field: "quantity", value: "0", reason: .notPositive)
         #expect(zero.description == "quantity \"0\": must be positive (greater than zero)")
         #expect(zero.chineseDescription == "quantity \"0\" 数量必须大于零")
-        let places = QuantityError(field: "数量", value: "1.0005", reason: .tooManyDecimalPlaces(maximumPlaces: 3))
+        let places = QuantityError(
+            field: "数量", value: "1.0005", reason: .tooManyDecimalPlaces(maximumPlaces: 3))
         #expect(places.chineseDescription == "数量 \"1.0005\" 最多 3 位小数")
     }
 
     @Test(
         "unit prices parse exactly",
         arguments: [
-            ("12.5", Int64(125_000)), ("3.3333", 33_333), ("1,200", 12_000_000), ("¥8", 80_000), ("￥0.0001", 1),
+            ("12.5", Int64(125_000)), ("3.3333", 33_333), ("1,200", 12_000_000), ("¥8", 80_000),
+            ("￥0.0001", 1),
             ("99,999,999.9999", 999_999_999_999),
         ])
     func priceAccepted(text: String, tenThousandths: Int64) throws {
@@ -417,10 +438,14 @@ struct QuantityAndPriceTests {
         let encoded = try JSONEncoder().encode([quantity("12.5")])
         #expect(String(decoding: encoded, as: UTF8.self) == "[12500]")
         #expect(try JSONDecoder().decode([Quantity].self, from: encoded) == [quantity("12.5")])
-        #expect(throws: DecodingError.self) { try JSONDecoder().decode([Quantity].self, from: Data("[0]".utf8)) }
+        #expect(throws: DecodingError.self) {
+            try JSONDecoder().decode([Quantity].self, from: Data("[0]".utf8))
+        }
         let priceData = try JSONEncoder().encode([price("3.3333")])
         #expect(String(decoding: priceData, as: UTF8.self) == "[33333]")
-        #expect(throws: DecodingError.self) { try JSONDecoder().decode([UnitPrice].self, from: Data("[-1]".utf8)) }
+        #expect(throws: DecodingError.self) {
+            try JSONDecoder().decode([UnitPrice].self, from: Data("[-1]".utf8))
+        }
     }
 
     @Test("12.5 × 3.3333 = 4,166.625 fen: 4167 expected; 4166 and 4167 agree, 4165 and 4168 do not")
@@ -448,7 +473,9 @@ struct QuantityAndPriceTests {
         // A whole number of fen: 2 × 1.5 = 300 fen; 299…301 agree.
         let whole = (quantity("2"), price("1.5"))
         #expect(LineAmount.expectedFen(quantity: whole.0, unitPrice: whole.1) == 300)
-        #expect((298...302).filter { LineAmount.agrees(amountFen: $0, quantity: whole.0, unitPrice: whole.1) } == [299, 300, 301])
+        #expect(
+            (298...302).filter { LineAmount.agrees(amountFen: $0, quantity: whole.0, unitPrice: whole.1) }
+                == [299, 300, 301])
     }
 
     @Test("line amounts round half-up to the fen")
@@ -478,7 +505,7 @@ struct QuantityAndPriceTests {
 // MARK: - Subsidy
 
 @Suite("Rules: subsidy")
-struct SubsidyTests {
+struct RulesSubsidyTests {
     /// 10%, 300.00 per member, 50,000.00 per enterprise.
     static let rule = SubsidyRule(
         version: 1, rateBasisPoints: 1_000, perMemberCapFen: 30_000, perEnterpriseCapFen: 5_000_000,
@@ -486,10 +513,11 @@ struct SubsidyTests {
 
     private func one(
         _ eligibleFen: Int64, members: Int = 1_000, approvedFen: Int64 = 0, fundFen: Int64 = 100_000_000,
-        rule: SubsidyRule = SubsidyTests.rule
+        rule: SubsidyRule = RulesSubsidyTests.rule
     ) -> SubsidyProposal? {
         let input = SubsidyInput(
-            enterpriseCode: "E001", eligibleAmountFen: eligibleFen, members: members, alreadyApprovedFen: approvedFen)
+            enterpriseCode: "E001", eligibleAmountFen: eligibleFen, members: members,
+            alreadyApprovedFen: approvedFen)
         let proposals = SubsidyFormula.propose(rule: rule, inputs: [input], fundRemainingFen: fundFen)
         return proposals.count == 1 ? proposals[0] : nil
     }
@@ -552,7 +580,8 @@ struct SubsidyTests {
     @Test("the fund runs out across enterprises in code order, whatever the input order")
     func fundRunsOut() {
         let inputs = ["E003", "E004", "E001", "E002"].map {
-            SubsidyInput(enterpriseCode: $0, eligibleAmountFen: 3_000_000, members: 1_000, alreadyApprovedFen: 0)
+            SubsidyInput(
+                enterpriseCode: $0, eligibleAmountFen: 3_000_000, members: 1_000, alreadyApprovedFen: 0)
         }
         let proposals = SubsidyFormula.propose(rule: Self.rule, inputs: inputs, fundRemainingFen: 700_000)
         #expect(proposals.map(\.enterpriseCode) == ["E001", "E002", "E003", "E004"])
@@ -564,7 +593,8 @@ struct SubsidyTests {
     @Test(
         "the rate amount rounds half-up to the fen",
         arguments: [
-            (Int64(1), 5_000, Int64(1)), (1, 4_999, 0), (3, 5_000, 2), (5, 1_000, 1), (4, 1_000, 0), (15, 1_000, 2),
+            (Int64(1), 5_000, Int64(1)), (1, 4_999, 0), (3, 5_000, 2), (5, 1_000, 1), (4, 1_000, 0),
+            (15, 1_000, 2),
             (14, 1_000, 1), (1, 10_000, 1), (12_345, 0, 0),
         ])
     func halfUp(eligibleFen: Int64, rateBasisPoints: Int, expectedFen: Int64) throws {
@@ -618,8 +648,10 @@ struct SubsidyTests {
 
     @Test("a repeated enterprise code counts its earlier proposal against its caps")
     func repeatedCode() {
-        let input = SubsidyInput(enterpriseCode: "E001", eligibleAmountFen: 30_000_000, members: 1_000, alreadyApprovedFen: 0)
-        let proposals = SubsidyFormula.propose(rule: Self.rule, inputs: [input, input], fundRemainingFen: 100_000_000)
+        let input = SubsidyInput(
+            enterpriseCode: "E001", eligibleAmountFen: 30_000_000, members: 1_000, alreadyApprovedFen: 0)
+        let proposals = SubsidyFormula.propose(
+            rule: Self.rule, inputs: [input, input], fundRemainingFen: 100_000_000)
         #expect(proposals.map(\.amountFen) == [3_000_000, 2_000_000])
         #expect(proposals.map(\.binding) == [.rate, .enterpriseCap])
     }
@@ -634,10 +666,14 @@ struct SubsidyTests {
         #expect(throws: SubsidyRuleError(version: 1, reason: .rateOutOfRange(-1))) { try rule.validate() }
         rule = Self.rule
         rule.perMemberCapFen = -1
-        #expect(throws: SubsidyRuleError(version: 1, reason: .negativePerMemberCap(-1))) { try rule.validate() }
+        #expect(throws: SubsidyRuleError(version: 1, reason: .negativePerMemberCap(-1))) {
+            try rule.validate()
+        }
         rule = Self.rule
         rule.perEnterpriseCapFen = -1
-        #expect(throws: SubsidyRuleError(version: 1, reason: .negativePerEnterpriseCap(-1))) { try rule.validate() }
+        #expect(throws: SubsidyRuleError(version: 1, reason: .negativePerEnterpriseCap(-1))) {
+            try rule.validate()
+        }
         rule = Self.rule
         rule.version = 0
         #expect(throws: SubsidyRuleError(version: 0, reason: .versionNotPositive)) { try rule.validate() }

@@ -301,7 +301,8 @@ public enum EligibilityRules {
             }
             return Reason(
                 code: code,
-                message: "发票 \(line.invoiceNumber) 销售方纳税人识别号 \(trimmed(line.sellerTaxId)) 与\(supplierText)不一致")
+                message: "发票 \(line.invoiceNumber) 销售方纳税人识别号 \(trimmed(line.sellerTaxId)) 与\(supplierText)不一致"
+            )
         case .prohibitedItem:
             let category = trimmed(product.category)
             if program.prohibitedCategories.contains(category) {
@@ -309,7 +310,8 @@ public enum EligibilityRules {
                     code: code,
                     message: "\(productName)品类 \(category) 属于禁止采购的品类（全总“八不准”：不得以现金、购物卡、储值卡等形式发放）")
             }
-            let terms = program.prohibitedCategories.filter { !$0.isEmpty && product.name.contains($0) }.sorted()
+            let terms = program.prohibitedCategories.filter { !$0.isEmpty && product.name.contains($0) }
+                .sorted()
             if let term = terms.first {
                 return Reason(
                     code: code,
@@ -355,9 +357,11 @@ public enum EligibilityRules {
 
     /// A tax id trimmed and with ASCII letters in uppercase.
     private static func normalizedTaxId(_ text: String) -> String {
-        String(String.UnicodeScalarView(trimmed(text).unicodeScalars.map { scalar in
-            scalar.isASCII && scalar.properties.isLowercase
-                ? Unicode.Scalar(UInt8(scalar.value) - 32) : scalar
-        }))
+        String(
+            String.UnicodeScalarView(
+                trimmed(text).unicodeScalars.map { scalar in
+                    scalar.isASCII && scalar.properties.isLowercase
+                        ? Unicode.Scalar(UInt8(scalar.value) - 32) : scalar
+                }))
     }
 }

@@ -161,7 +161,8 @@ public struct UnitPrice: Sendable, Hashable, Comparable, Codable, CustomStringCo
             throw DecodingError.dataCorruptedError(
                 in: container,
                 debugDescription:
-                    "expected ten-thousandths of a yuan in 1…\(UnitPrice.maximumTenThousandthsOfYuan), found \(value)")
+                    "expected ten-thousandths of a yuan in 1…\(UnitPrice.maximumTenThousandthsOfYuan), found \(value)"
+            )
         }
         self = price
     }
@@ -470,7 +471,8 @@ enum DecimalText {
         case .noDigits:
             return subject + "no digits found; write a \(noun) such as \(example)"
         case .invalidCharacter(let character, let position):
-            return subject + "unexpected character \(show(character)) at position \(position); use only digits, "
+            return subject
+                + "unexpected character \(show(character)) at position \(position); use only digits, "
                 + "one \".\" and \",\" between groups of three digits, e.g. 1,000.5"
         case .exponentNotation:
             return subject + "exponent notation is not allowed; write all digits out, e.g. 1000"

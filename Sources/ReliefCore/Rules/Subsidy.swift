@@ -220,8 +220,13 @@ public enum SubsidyFormula {
     /// Every input gets a proposal, also when the amount is 0, in the allocation order.
     ///
     /// - Precondition: `rule.validate()` does not throw.
-    public static func propose(rule: SubsidyRule, inputs: [SubsidyInput], fundRemainingFen: Int64) -> [SubsidyProposal] {
-        precondition(rule.problem == nil, "unsound subsidy rule: \(SubsidyRuleError(version: rule.version, reason: rule.problem ?? .versionNotPositive))")
+    public static func propose(rule: SubsidyRule, inputs: [SubsidyInput], fundRemainingFen: Int64)
+        -> [SubsidyProposal]
+    {
+        precondition(
+            rule.problem == nil,
+            "unsound subsidy rule: \(SubsidyRuleError(version: rule.version, reason: rule.problem ?? .versionNotPositive))"
+        )
         let ordered = inputs.enumerated().sorted { left, right in
             left.element.enterpriseCode != right.element.enterpriseCode
                 ? left.element.enterpriseCode < right.element.enterpriseCode
@@ -234,7 +239,8 @@ public enum SubsidyFormula {
         proposals.reserveCapacity(ordered.count)
         for input in ordered {
             let earlierInCall = proposedInCallFen[input.enterpriseCode, default: 0]
-            let proposal = proposeOne(rule: rule, input: input, earlierInCallFen: earlierInCall, fundLeftFen: fundLeftFen)
+            let proposal = proposeOne(
+                rule: rule, input: input, earlierInCallFen: earlierInCall, fundLeftFen: fundLeftFen)
             fundLeftFen -= proposal.amountFen
             proposedInCallFen[input.enterpriseCode] = saturatingAdd(earlierInCall, proposal.amountFen)
             proposals.append(proposal)
@@ -250,7 +256,8 @@ public enum SubsidyFormula {
         let approvedFen = saturatingAdd(max(0, input.alreadyApprovedFen), earlierInCallFen)
 
         let rateFen = rateAmountFen(eligibleFen: eligibleFen, rateBasisPoints: rule.rateBasisPoints)
-        let (memberTotal, memberOverflow) = rule.perMemberCapFen.multipliedReportingOverflow(by: Int64(members))
+        let (memberTotal, memberOverflow) = rule.perMemberCapFen.multipliedReportingOverflow(
+            by: Int64(members))
         let memberTotalFen = memberOverflow ? Int64.max : memberTotal
         let memberRemainingFen = max(0, memberTotalFen - approvedFen)
         let enterpriseRemainingFen = max(0, rule.perEnterpriseCapFen - approvedFen)
@@ -273,7 +280,8 @@ public enum SubsidyFormula {
             SubsidyStep(
                 label: "补助比例 \(percent(rule.rateBasisPoints))% × 合格采购额 \(eligibleText)", amountFen: rateFen),
             SubsidyStep(
-                label: "会员人均上限 \(Money(fen: rule.perMemberCapFen).formatted) × 会员 \(members) 人\(approvedText)",
+                label:
+                    "会员人均上限 \(Money(fen: rule.perMemberCapFen).formatted) × 会员 \(members) 人\(approvedText)",
                 amountFen: memberRemainingFen),
             SubsidyStep(
                 label: "单位上限 \(Money(fen: rule.perEnterpriseCapFen).formatted)\(approvedText)",

@@ -75,7 +75,8 @@ enum CSVReader {
         while index < offset {
             let isBreak =
                 bytes[index] == lineFeed
-                || (bytes[index] == carriageReturn && (index + 1 >= bytes.count || bytes[index + 1] != lineFeed))
+                || (bytes[index] == carriageReturn
+                    && (index + 1 >= bytes.count || bytes[index + 1] != lineFeed))
             index += 1
             if isBreak {
                 line += 1
@@ -134,7 +135,8 @@ enum CSVReader {
                 let start = inQuotes ? quoteLine : recordLine
                 throw TableReadError(
                     fileName: fileName, line: start,
-                    message: "a cell starting on this line is longer than \(TableReader.maximumCellBytes) bytes"
+                    message:
+                        "a cell starting on this line is longer than \(TableReader.maximumCellBytes) bytes"
                         + (inQuotes ? "; check for a stray quote (\")" : ""),
                     chineseMessage: "从该行开始的一个单元格超过 \(TableReader.maximumCellBytes) 字节"
                         + (inQuotes ? "；请检查是否有多余的引号（\"）" : ""))

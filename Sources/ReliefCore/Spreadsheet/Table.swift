@@ -149,7 +149,8 @@ public enum TableReader {
             return error
         }
         var error = error
-        error.message += " (the file is named like a workbook but is not an .xlsx file, so it was read as CSV)"
+        error.message +=
+            " (the file is named like a workbook but is not an .xlsx file, so it was read as CSV)"
         if let chinese = error.chineseMessage {
             error.chineseMessage = chinese + "（文件名像工作簿，但内容不是 .xlsx，因此按 CSV 读取）"
         }
@@ -194,7 +195,8 @@ public enum TableReader {
                 } else {
                     throw TableReadError(
                         fileName: fileName, line: record.line,
-                        message: "expected \(headers.count) cells as in the header, found \(record.cells.count)",
+                        message:
+                            "expected \(headers.count) cells as in the header, found \(record.cells.count)",
                         chineseMessage: "应有 \(headers.count) 个单元格（与表头相同），实际为 \(record.cells.count) 个")
                 }
             }

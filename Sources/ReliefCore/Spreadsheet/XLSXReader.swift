@@ -59,13 +59,15 @@ enum XLSXReader {
         }
 
         var sharedStrings: [String] = []
-        if let path = try partPath(ofType: "/sharedStrings", in: relationships, from: workbookPath,
+        if let path = try partPath(
+            ofType: "/sharedStrings", in: relationships, from: workbookPath,
             fallback: "xl/sharedStrings.xml", package: package)
         {
             sharedStrings = try package.sharedStrings(at: path)
         }
         var formats = CellFormats()
-        if let path = try partPath(ofType: "/styles", in: relationships, from: workbookPath,
+        if let path = try partPath(
+            ofType: "/styles", in: relationships, from: workbookPath,
             fallback: "xl/styles.xml", package: package)
         {
             formats = try package.cellFormats(at: path)
@@ -73,9 +75,11 @@ enum XLSXReader {
 
         let context = CellContext(sharedStrings: sharedStrings, formats: formats, date1904: workbook.date1904)
         let records = try package.worksheetRows(at: sheetPath, context: context)
-        guard let headerIndex = records.firstIndex(where: { row in
-            row.cells.contains { !TableReader.trimmed($0).isEmpty }
-        }) else {
+        guard
+            let headerIndex = records.firstIndex(where: { row in
+                row.cells.contains { !TableReader.trimmed($0).isEmpty }
+            })
+        else {
             throw TableReadError(
                 fileName: fileName, message: "the first worksheet is empty",
                 chineseMessage: "第一个工作表是空的")
@@ -85,14 +89,8 @@ enum XLSXReader {
             header.cells.removeLast()
         }
         let data = Array(records[(headerIndex + 1)...])
-        do {
-            return try TableReader.makeTable(
-                fileName: fileName, header: header.cells, records: data, encoding: nil, padShortRows: true)
-        } catch where error.line == 1 && header.line != 1 {
-            throw TableReadError(
-                fileName: fileName, line: header.line, column: error.column, message: error.message,
-                chineseMessage: error.chineseMessage)
-        }
+        return try TableReader.makeTable(
+            fileName: fileName, header: header.cells, records: data, encoding: nil, padShortRows: true)
     }
 
     /// The path of the part that `relationships` names with a type ending in `typeSuffix`, or
@@ -113,7 +111,7 @@ enum XLSXReader {
         var number = index + 1
         var letters: [Character] = []
         // At most maximumColumnLetters rounds for indexes below TableReader.maximumColumns.
-        while number > 0, letters.count < 8 {
+        while number > 0, letters.count < maximumColumnLetters + 4 {
             let remainder = (number - 1) % 26
             letters.append(Character(Unicode.Scalar(UInt8(65 + remainder))))
             number = (number - 1) / 26
@@ -136,7 +134,9 @@ enum XLSXReader {
     }
 
     /// The path of a relationship target relative to the part `source` (or absolute with `/`).
-    static func resolve(_ target: String, from source: String, fileName: String) throws(TableReadError) -> String {
+    static func resolve(_ target: String, from source: String, fileName: String) throws(TableReadError)
+        -> String
+    {
         var components: [Substring] = []
         if !target.hasPrefix("/") {
             components = source.split(separator: "/", omittingEmptySubsequences: true).dropLast()
@@ -170,7 +170,8 @@ enum XLSXReader {
             } catch {
                 throw TableReadError(
                     fileName: fileName,
-                    message: "the file starts like an .xlsx workbook (a ZIP archive) but the archive is damaged",
+                    message:
+                        "the file starts like an .xlsx workbook (a ZIP archive) but the archive is damaged",
                     chineseMessage: "文件开头像 .xlsx 工作簿（ZIP 压缩包），但压缩包已损坏")
             }
         }
@@ -229,14 +230,15 @@ enum XLSXReader {
         /// The relationships of the part at `source` (`""` for the package), by id.
         mutating func relationships(of source: String) throws(TableReadError) -> [String: Relationship] {
             var components = source.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
-            let name = components.popLast() ?? ""
-            let path = (components + ["_rels", name + ".rels"]).joined(separator: "/")
+            let partName = components.popLast() ?? ""
+            let path = (components + ["_rels", partName + ".rels"]).joined(separator: "/")
             guard let data = try data(at: path) else {
                 return [:]
             }
             var relationships: [String: Relationship] = [:]
             let fileName = fileName
-            try XMLEvents.parse(data, part: path, fileName: fileName) { name, attributes throws(TableReadError) in
+            try XMLEvents.parse(data, part: path, fileName: fileName) {
+                name, attributes throws(TableReadError) in
                 guard name == "Relationship", let id = attributes.value("Id"),
                     let type = attributes.value("Type"), let target = attributes.value("Target"),
                     attributes.value("TargetMode") != "External"
@@ -260,7 +262,8 @@ enum XLSXReader {
                 return workbook
             }
             let fileName = fileName
-            try XMLEvents.parse(data, part: path, fileName: fileName) { name, attributes throws(TableReadError) in
+            try XMLEvents.parse(data, part: path, fileName: fileName) {
+                name, attributes throws(TableReadError) in
                 switch name {
                 case "workbookPr":
                     let value = attributes.value("date1904")
@@ -383,7 +386,9 @@ enum XLSXReader {
 
         /// The rows of the worksheet at `path`, each with its Excel row number and its cells from
         /// column A on (gaps as empty strings).
-        mutating func worksheetRows(at path: String, context: CellContext) throws(TableReadError) -> [TableRow] {
+        mutating func worksheetRows(at path: String, context: CellContext) throws(TableReadError)
+            -> [TableRow]
+        {
             guard let data = try data(at: path) else {
                 return []
             }
@@ -438,7 +443,8 @@ enum XLSXReader {
     }
 
     /// How a format code shows numbers: a date when it has `y`, `d`, or `m` without `h`/`s`
-    /// outside quoted text, `[…]` sections and escaped characters; a time when it has `h` or `s`.
+    /// outside quoted text, `[…]` sections and escaped characters; a time when it has `h` or `s`
+    /// (or an elapsed-time section such as `[h]`).
     static func kind(ofFormatCode code: String) -> NumberFormatKind {
         var hasYear = false
         var hasDay = false
@@ -446,6 +452,7 @@ enum XLSXReader {
         var hasHourOrSecond = false
         var inQuotes = false
         var inBrackets = false
+        var bracketed: [Unicode.Scalar] = []
         var skipNext = false
         // Format codes are at most 255 characters in Excel; allow some slack, then stop.
         for scalar in code.unicodeScalars.prefix(1_024) {
@@ -458,12 +465,22 @@ enum XLSXReader {
                 continue
             }
             if inBrackets {
-                inBrackets = scalar != "]"
+                if scalar == "]" {
+                    inBrackets = false
+                    // [h], [mm], [ss]: elapsed time; other sections are colours, locales, conditions.
+                    if !bracketed.isEmpty, bracketed.allSatisfy({ "hHmMsS".unicodeScalars.contains($0) }) {
+                        hasHourOrSecond = true
+                    }
+                } else if bracketed.count < 16 {
+                    bracketed.append(scalar)
+                }
                 continue
             }
             switch scalar {
             case "\"": inQuotes = true
-            case "[": inBrackets = true
+            case "[":
+                inBrackets = true
+                bracketed = []
             case "\\", "_", "*": skipNext = true
             case "y", "Y": hasYear = true
             case "d", "D": hasDay = true
@@ -624,7 +641,8 @@ enum XLSXReader {
                 guard column < TableReader.maximumColumns else {
                     throw TableReadError(
                         fileName: fileName, line: rowNumber,
-                        message: "a cell lies past column \(XLSXReader.columnName(TableReader.maximumColumns - 1))",
+                        message:
+                            "a cell lies past column \(XLSXReader.columnName(TableReader.maximumColumns - 1))",
                         chineseMessage: "有单元格超出第 \(XLSXReader.columnName(TableReader.maximumColumns - 1)) 列")
                 }
                 reference = XLSXReader.columnName(column) + String(rowNumber)
@@ -754,7 +772,7 @@ enum XLSXReader {
                 guard letters <= maximumColumnLetters else {
                     return nil
                 }
-                column = column * 26 + Int(scalar.properties.uppercaseMapping.unicodeScalars.first!.value) - 64
+                column = column * 26 + Int(scalar.value & 0xDF) - 64  // & 0xDF: ASCII upper case
             case "0"..."9" where letters > 0:
                 return column - 1
             default:
@@ -878,7 +896,7 @@ private final class XMLEvents: NSObject, XMLParserDelegate {
         run(parser) { () throws(TableReadError) in try text(string) }
     }
 
-    func parser(_ parser: XMLParser, foundCDATA CDATABlock: Data) {
-        run(parser) { () throws(TableReadError) in try text(String(decoding: CDATABlock, as: UTF8.self)) }
+    func parser(_ parser: XMLParser, foundCDATA cdataBlock: Data) {
+        run(parser) { () throws(TableReadError) in try text(String(decoding: cdataBlock, as: UTF8.self)) }
     }
 }

@@ -41,6 +41,11 @@ public enum Subsidies {
 
     /// Adds a rule version to a program.
     public static func addRule(_ c: isolated Connection, programCode: String, rule: SubsidyRule) throws {
+        do {
+            try rule.validate()
+        } catch {
+            throw SubsidyError(message: "\(error)")
+        }
         let program = try ProgramContext.load(c, code: programCode)
         try c.query(
             """
@@ -63,7 +68,7 @@ public enum Subsidies {
         ).rows.first else {
             throw SubsidyError(message: "no subsidy rule is in effect on \(date); add one with `relief subsidy rule`")
         }
-        return (
+        let loaded = (
             try row.decode(Int.self, at: 0),
             SubsidyRule(
                 version: try row.decode(Int.self, at: 1), rateBasisPoints: try row.decode(Int.self, at: 2),
@@ -71,6 +76,12 @@ public enum Subsidies {
                 eligibleChannels: Set(try row.decode(String.self, at: 5).split(separator: "|").map(String.init)),
                 effectiveFrom: LocalDate(parsing: try row.decode(String.self, at: 6))!)
         )
+        do {
+            try loaded.1.validate()
+        } catch {
+            throw SubsidyError(message: "subsidy rule version \(loaded.1.version) is invalid: \(error)")
+        }
+        return loaded
     }
 
     /// Proposes each enterprise's subsidy for `period`, with the working shown.
