@@ -63,8 +63,15 @@ struct Import: AsyncParsableCommand {
         func run() async throws {
             let table = try readTable(file)
             let program = program
-            if isatty(STDERR_FILENO) == 1 { printError("importing \(table.rows.count) rows from \(file) …") }
-            print(try await withConnection { c in try Purchases.importPurchases(c, table, programCode: program, actorName: Session.actorName) })
+            let terminal = isatty(STDERR_FILENO) == 1
+            let actor = Session.actorName
+            let summary = try await withConnection { c in
+                try Purchases.importPurchases(c, table, programCode: program, actorName: actor) { done, total in
+                    if terminal { FileHandle.standardError.write(Data("\r\(done)/\(total) purchases written".utf8)) }
+                }
+            }
+            if terminal { printError("") }
+            print(summary)
         }
     }
 }
@@ -167,7 +174,27 @@ struct PurchaseCommand: AsyncParsableCommand {
 struct SubsidyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "subsidy", abstract: "Subsidies: rules, computation, batches with maker-checker, payment.",
-        subcommands: [Rule.self, Compute.self, Prepare.self, Approve.self, Pay.self])
+        subcommands: [Rule.self, Compute.self, Prepare.self, Approve.self, Pay.self, Clawback.self])
+
+    struct Clawback: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Claw back subsidy from an enterprise found ineligible (借 135 / 贷 508), or with --repaid record its repayment (借 102 / 贷 135).")
+        @Option var program: String = Demo.programCode
+        @Option(help: "The enterprise's 统一社会信用代码.") var enterprise: String
+        @Option(help: "Amount in yuan.") var amount: String
+        @Option(help: "Why (which purchase, which finding).") var reason: String
+        @Option(help: "Entry date (default today, China time).") var date: LocalDate?
+        @Option(help: "Idempotency key; repeating the command with the same key writes nothing.") var key: String
+        @Flag(help: "Record money the enterprise paid back.") var repaid = false
+        func run() async throws {
+            let money = try Money.parse(amount, field: "--amount")
+            let (program, enterprise, reason, date, key, repaid, actor) = (program, enterprise, reason, date ?? todayInChina(), key, repaid, Session.actorName)
+            let posted = try await withConnection { c in
+                try Subsidies.clawback(c, programCode: program, enterpriseCreditCode: enterprise, amount: money, reason: reason, date: date, actorName: actor, repaid: repaid, idempotencyKey: key)
+            }
+            print(posted.existed ? "already recorded as \(posted.voucherReference); nothing written" : "posted \(posted.voucherReference) (chain #\(posted.seq))")
+        }
+    }
 
     struct Rule: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Add a rule version.")

@@ -197,4 +197,24 @@ struct ProgramCLITests {
         #expect(file.contains("RL-B\(batch)-"))
         #expect(try cli.run("verify").exitCode == 0)
     }
+
+    @Test func aGB18030FileFromChineseExcelImports() async throws {
+        let cli = try await CLI.make("cli_gb")
+        #expect(try cli.run("demo").exitCode == 0)
+        // 统一社会信用代码,企业名称,… encoded as GB18030, as WPS/Excel on Chinese Windows save CSV.
+        let header: [UInt8] = [0xCD, 0xB3, 0xD2, 0xBB, 0xC9, 0xE7, 0xBB, 0xE1, 0xD0, 0xC5, 0xD3, 0xC3, 0xB4, 0xFA, 0xC2, 0xEB, 0x2C, 0xC6, 0xF3, 0xD2, 0xB5, 0xC3, 0xFB, 0xB3, 0xC6, 0x2C, 0xB9, 0xA4, 0xBB, 0xE1, 0xC3, 0xFB, 0xB3, 0xC6, 0x2C, 0xC4, 0xEA, 0xB6, 0xC8, 0x2C, 0xBB, 0xE1, 0xD4, 0xB1, 0xC8, 0xCB, 0xCA, 0xFD, 0x2C, 0xC4, 0xEA, 0xB6, 0xC8, 0xB2, 0xC9, 0xB9, 0xBA, 0xC4, 0xBF, 0xB1, 0xEA, 0x0D, 0x0A]
+        let row: [UInt8] = Array("91350200776049653A,".utf8) + [0xD2, 0xD2, 0xB9, 0xAB, 0xCB, 0xBE, 0x2C, 0xD2, 0xD2, 0xB9, 0xA4, 0xBB, 0xE1] + Array(",2020,10,100\r\n".utf8)
+        let url = cli.folder.appendingPathComponent("gb.csv")
+        try Data(header + row).write(to: url)
+        let result = try cli.run("import", "enterprises", url.path)
+        #expect(result.exitCode == 0, "\(result.error)")
+        #expect(result.output.contains("1 created"))
+        let admin = try await Connection.connect(ConnectionConfiguration(conninfo: cli.environment["DATABASE_URL"] ?? ""))
+        let name = try await admin.run { c in
+            try c.query("SELECT name || '/' || union_name FROM relief.enterprises WHERE credit_code = '91350200776049653A'").single().decode(String.self, at: 0)
+        }
+        await admin.close()
+        #expect(name == "乙公司/乙工会")
+    }
 }
+

@@ -134,6 +134,14 @@ struct SpreadsheetCSVTests {
             ])
     }
 
+    @Test("a runaway quoted field is stopped at the cell limit and blamed on its opening line")
+    func runawayQuote() throws {
+        let text = "a,b\n1,2\n3,\"" + String(repeating: "x,\n", count: 50_000) + "\"\n"
+        let error = try #require(readError(utf8(text)))
+        #expect(error.line == 3)
+        #expect(error.message.contains("stray quote"))
+    }
+
     @Test("an empty file, a header of blanks, UTF-16 and .xls are errors with a reason")
     func unreadableFiles() throws {
         #expect(readError([])?.message.contains("empty") == true)
@@ -216,6 +224,19 @@ struct SpreadsheetXLSXTests {
                 TableRow(line: 5, cells: ["", "", "", ""]),
                 TableRow(line: 6, cells: ["丙", "00001", "1.5E-3", ""]),
             ])
+    }
+
+    @Test("blank rows above the header are skipped; rows keep their Excel row numbers")
+    func headerBelowBlankRows() throws {
+        let bytes = try XLSXWriter.write(
+            sheetName: "Sheet1",
+            rows: [
+                [], [.text(" "), .text("")], [.text("企业"), .text("金额"), .text("")],
+                [.text("甲"), .number("1")],
+            ])
+        let table = try TableReader.read(bytes, fileName: "late.xlsx")
+        #expect(table.headers == ["企业", "金额"])
+        #expect(table.rows == [TableRow(line: 4, cells: ["甲", "1"])])
     }
 
     @Test("a value past the header's last column is an error naming the cell")

@@ -185,4 +185,58 @@ struct ProgramTests {
         #expect(try await books.verify().isSound)
         await books.close()
     }
+
+    @Test func clawbackAndRepaymentPostTheirOwnEntriesWithinLimits() async throws {
+        let books = try await Self.demoBooks("clawback")
+        let enterprise = DemoData().enterprises.rows[0].cells[0]
+        let approved = try await books.admin.run { c in
+            try c.query(
+                "SELECT sum(i.amount_fen)::bigint FROM relief.subsidy_items i JOIN relief.enterprises e ON e.id = i.enterprise_id WHERE e.credit_code = $1", [enterprise]
+            ).single().decode(Int64.self, at: 0)
+        }
+        let date = LocalDate(year: 2020, month: 6, day: 15)!
+        await #expect(throws: SubsidyError.self) {
+            _ = try await books.admin.run { c in
+                try Subsidies.clawback(c, programCode: Demo.programCode, enterpriseCreditCode: enterprise, amount: Money(fen: approved + 1), reason: "too much", date: date, actorName: "audit", idempotencyKey: "cb-0")
+            }
+        }
+        let first = try await books.admin.run { c in
+            try Subsidies.clawback(c, programCode: Demo.programCode, enterpriseCreditCode: enterprise, amount: Money(fen: 10_000), reason: "PO202005-X1 供应商无认证", date: date, actorName: "audit", idempotencyKey: "cb-1")
+        }
+        let repeated = try await books.admin.run { c in
+            try Subsidies.clawback(c, programCode: Demo.programCode, enterpriseCreditCode: enterprise, amount: Money(fen: 10_000), reason: "PO202005-X1 供应商无认证", date: date, actorName: "audit", idempotencyKey: "cb-1")
+        }
+        #expect(!first.existed && repeated.existed && repeated.seq == first.seq)
+        await #expect(throws: SubsidyError.self) {
+            _ = try await books.admin.run { c in
+                try Subsidies.clawback(c, programCode: Demo.programCode, enterpriseCreditCode: enterprise, amount: Money(fen: 10_001), reason: "x", date: date, actorName: "audit", repaid: true, idempotencyKey: "rp-0")
+            }
+        }
+        _ = try await books.admin.run { c in
+            try Subsidies.clawback(c, programCode: Demo.programCode, enterpriseCreditCode: enterprise, amount: Money(fen: 10_000), reason: "已退回", date: date, actorName: "audit", repaid: true, idempotencyKey: "rp-1")
+        }
+        let receivable = try await books.admin.run { c in try Reports.balance(c, bookCode: "main", accountCode: "135", asOf: nil) }
+        #expect(receivable.debitFen == 10_000 && receivable.creditFen == 10_000)
+        #expect(try await books.verify().isSound)
+        await books.close()
+    }
+
+    @Test func enterprisesImportFromXLSXWithTextCells() async throws {
+        let books = try await Books.make("xlsx")
+        let rows: [[XLSXCell]] = [
+            ["统一社会信用代码", "企业名称", "工会名称", "年度", "会员人数", "年度采购目标（元）", "银行账号"].map { .text($0) },
+            [.text("91350200776049653A"), .text("厦门示例有限公司"), .text("厦门示例有限公司工会"), .number("2020"), .number("120"), .number("36000.5"), .text("6222020200112233445566")],
+        ]
+        let table = try TableReader.read(try XLSXWriter.write(sheetName: "企业", rows: rows), fileName: "enterprises.xlsx")
+        let summary = try await books.admin.run { c in try MasterData.importEnterprises(c, table) }
+        #expect(summary.created == 1)
+        let stored = try await books.admin.run { c in
+            try c.query("SELECT e.bank_account, y.target_fen, y.members FROM relief.enterprises e JOIN relief.enterprise_years y ON y.enterprise_id = e.id").single()
+        }
+        #expect(try stored.decode(String.self, at: 0) == "6222020200112233445566")
+        #expect(try stored.decode(Int64.self, at: 1) == 3_600_050)
+        #expect(try stored.decode(Int.self, at: 2) == 120)
+        await books.close()
+    }
 }
+

@@ -842,7 +842,7 @@ private final class XMLEvents: NSObject, XMLParserDelegate {
         text: @escaping Text
     ) throws(TableReadError) {
         let events = XMLEvents(start: start, end: end, text: text)
-        let parser = XMLParser(data: data)
+        let parser = XMLParser(stream: InputStream(data: data))
         parser.shouldProcessNamespaces = false
         parser.shouldResolveExternalEntities = false
         parser.delegate = events
@@ -851,7 +851,8 @@ private final class XMLEvents: NSObject, XMLParserDelegate {
             throw failure
         }
         guard parsed else {
-            let reason = parser.parserError.map { " (\($0.localizedDescription))" } ?? ""
+            let code = (parser.parserError as NSError?)?.code ?? 0
+            let reason = " (XML error \(code) at line \(parser.lineNumber), column \(parser.columnNumber))"
             throw TableReadError(
                 fileName: fileName,
                 message: "the part \(part) of the workbook is not well-formed XML\(reason)",

@@ -52,7 +52,8 @@ public enum Purchases {
     /// written; any problem rejects the file, listing them all by line and column. Purchases whose
     /// 采购单号 is already there are skipped, so importing the same file again changes nothing.
     public static func importPurchases(
-        _ c: isolated Connection, _ table: Table, programCode: String, actorName: String
+        _ c: isolated Connection, _ table: Table, programCode: String, actorName: String,
+        progress: @Sendable (_ done: Int, _ total: Int) -> Void = { _, _ in }
     ) throws -> ImportSummary {
         let program = try ProgramContext.load(c, code: programCode)
         let (rows, mapProblems) = ImportLayouts.purchases.map(table)
@@ -103,6 +104,7 @@ public enum Purchases {
                     summary.ineligibleLines += item.judgments.filter { !$0.isEligible }.count
                 }
                 index += chunk.count
+                progress(index, pending.count)
             }
         }
         return summary

@@ -178,6 +178,12 @@ public enum Subsidies {
             if let missing = items.first(where: { $0.bankAccount == nil }) {
                 throw SubsidyError(message: "\(missing.unionName) (\(missing.creditCode)) has no bank account; import it with the enterprises (开户银行, 银行账号)")
             }
+            // Swift's check; PostgreSQL checks again under the book lock (RL040), which is what
+            // stops a payment racing this one.
+            let bank = try Reports.balance(t, bookCode: try bookCode(t, batchID: batchID), accountCode: "102", asOf: nil)
+            guard bank.debitFen - bank.creditFen >= batch.totalFen else {
+                throw SubsidyError(message: "the bank account holds \(Money(fen: bank.debitFen - bank.creditFen).formatted), less than batch \(batchID)'s \(Money(fen: batch.totalFen).formatted); account 102 银行存款 would go negative")
+            }
             let drafts = entries(items, batch: batch, kind: "pay", debit: "215", credit: "102", description: "拨付\(batch.period)消费帮扶补助（批次\(batchID)）", date: date)
             let posted = try PostingWriter.post(t, bookCode: try bookCode(t, batchID: batchID), actorName: actorName, drafts: drafts)
             try link(t, batchID: batchID, items: items, posted: posted, column: "payment_entry_id")
@@ -185,6 +191,54 @@ public enum Subsidies {
             return items.map { item in
                 PaymentLine(payee: item.unionName, bankName: item.bankName ?? "", bankAccount: item.bankAccount ?? "", amountFen: item.amountFen, reference: "RL-B\(batchID)-\(item.creditCode)")
             }
+        }
+    }
+
+    /// Claws back subsidy from an enterprise found ineligible: 借 135 其他应收款 / 贷 508 补助下级支出,
+    /// at most what was approved to it net of earlier clawbacks. With `repaid`, records the money
+    /// coming back instead: 借 102 银行存款 / 贷 135, at most what is owed.
+    public static func clawback(
+        _ c: isolated Connection, programCode: String, enterpriseCreditCode: String, amount: Money, reason: String,
+        date: LocalDate, actorName: String, repaid: Bool = false, idempotencyKey: String
+    ) throws -> PostedEntry {
+        let program = try ProgramContext.load(c, code: programCode)
+        guard amount.fen > 0 else { throw SubsidyError(message: "the amount must be positive") }
+        guard try !c.query("SELECT 1 FROM relief.enterprises WHERE tenant_id = $1 AND credit_code = $2", [MasterData.tenantID, enterpriseCreditCode]).rows.isEmpty else {
+            throw SubsidyError(message: "unknown enterprise \(enterpriseCreditCode)")
+        }
+        return try c.transactionIsolated { t in
+            // Net debits of 508 (approved less clawed back) and of 135 (owed) for this enterprise.
+            let row = try t.query(
+                """
+                SELECT coalesce(sum(CASE WHEN a.code = '508' THEN s.v END), 0)::bigint, coalesce(sum(CASE WHEN a.code = '135' THEN s.v END), 0)::bigint
+                FROM relief.postings p JOIN relief.entries e ON e.id = p.entry_id JOIN relief.accounts a ON a.id = p.account_id
+                JOIN relief.books b ON b.id = e.book_id JOIN relief.dimension_values d ON d.id = p.enterprise_id,
+                LATERAL (SELECT (CASE p.side WHEN 'D' THEN 1 ELSE -1 END) * (CASE WHEN e.reverses_id IS NULL THEN 1 ELSE -1 END) * p.amount_fen AS v) s
+                WHERE b.code = $1 AND d.code = $2 AND a.code IN ('508', '135')
+                """, [program.bookCode, enterpriseCreditCode]
+            ).single()
+            let approvedFen = try row.decode(Int64.self, at: 0)
+            let owedFen = try row.decode(Int64.self, at: 1)
+            let limitFen = repaid ? owedFen : approvedFen
+            guard amount.fen <= limitFen else {
+                throw SubsidyError(message: repaid
+                    ? "\(enterpriseCreditCode) owes \(Money(fen: owedFen).formatted); it cannot repay \(amount.formatted)"
+                    : "\(enterpriseCreditCode) has \(Money(fen: approvedFen).formatted) of approved subsidy; \(amount.formatted) cannot be clawed back")
+            }
+            let dimensions = Dimensions(enterprise: enterpriseCreditCode, program: program.code)
+            let draft = EntryDraft(
+                idempotencyKey: idempotencyKey, date: date, description: (repaid ? "收回补助款：" : "追回补助：") + reason,
+                postings: repaid
+                    ? [PostingDraft(accountCode: "102", side: .debit, amount: amount, dimensions: dimensions),
+                       PostingDraft(accountCode: "135", side: .credit, amount: amount, dimensions: dimensions)]
+                    : [PostingDraft(accountCode: "135", side: .debit, amount: amount, dimensions: dimensions),
+                       PostingDraft(accountCode: "508", side: .credit, amount: amount, dimensions: dimensions)])
+            do {
+                try draft.validate()
+            } catch {
+                throw SubsidyError(message: "\(error)")
+            }
+            return try PostingWriter.post(t, bookCode: program.bookCode, actorName: actorName, drafts: [draft])[0]
         }
     }
 
