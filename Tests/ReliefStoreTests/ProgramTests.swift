@@ -108,8 +108,12 @@ struct ProgramTests {
             let summary = try await books.admin.run { c in try Purchases.importPurchases(c, table, programCode: Demo.programCode, actorName: "again") }
             #expect(summary.created == 0)
         }
+        let certificates = try await books.count("SELECT count(*) FROM relief.certifications")
         _ = try await books.admin.run { c in try MasterData.importEnterprises(c, data.enterprises) }
+        _ = try await books.admin.run { c in try MasterData.importSuppliers(c, data.suppliers) }
+        _ = try await books.admin.run { c in try MasterData.importProducts(c, data.products) }
         #expect(try await Fingerprint.of(books) == before)
+        #expect(try await books.count("SELECT count(*) FROM relief.certifications") == certificates)
         await books.close()
     }
 
@@ -238,5 +242,29 @@ struct ProgramTests {
         #expect(try stored.decode(Int.self, at: 2) == 120)
         await books.close()
     }
-}
 
+    @Test func anotherCityAndCountyNeedNoCodeChange() async throws {
+        let books = try await Self.demoBooks("othercity")
+        // A second program: another operator, another paired county with its own townships.
+        _ = try await books.admin.run { c in
+            try Programs.setup(c, Programs.Setup(
+                code: "yc2021", name: "宜昌市总工会对口帮扶某县", operatorCode: "yc-zgh", operatorName: "宜昌市总工会", pairedCounty: "长阳县",
+                noticeNumber: "宜工发〔2021〕3号", startsOn: LocalDate(year: 2020, month: 1, day: 1)!, endsOn: LocalDate(year: 2021, month: 12, day: 31)!,
+                townships: ["龙舟坪镇", "高家堰镇"]))
+        }
+        let data = DemoData()
+        var row = data.purchasesMay.rows[0].cells
+        row[0] = "YC-1"
+        row[6] = "77777777"
+        let table = Table(fileName: "yc.csv", headers: data.purchasesMay.headers, rows: [TableRow(line: 2, cells: row)])
+        let summary = try await books.admin.run { c in try Purchases.importPurchases(c, table, programCode: "yc2021", actorName: "clerk") }
+        #expect(summary.created == 1)
+        // The 宣恩 product's origin is outside 长阳县's townships: judged by the configuration alone.
+        let reasons = try await books.admin.run { c in
+            try c.query("SELECT array_to_string(l.reason_codes, ',') FROM relief.purchase_lines l JOIN relief.purchases p ON p.id = l.purchase_id WHERE p.purchase_key = 'YC-1'").rows.map { try $0.decode(String.self, at: 0) }
+        }
+        #expect(reasons.allSatisfy { $0.contains("ORIGIN_OUTSIDE") } && !reasons.isEmpty)
+        #expect(try await books.verify().isSound)
+        await books.close()
+    }
+}

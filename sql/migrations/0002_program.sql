@@ -78,7 +78,7 @@ CREATE TABLE certifications (
     number       text NOT NULL CHECK (number <> ''),
     valid_from   date NOT NULL,
     valid_to     date CHECK (valid_to >= valid_from),
-    UNIQUE (tenant_id, supplier_id, product_id, number, valid_from)
+    UNIQUE NULLS NOT DISTINCT (tenant_id, supplier_id, product_id, number, valid_from)
 );
 
 -- The pairing and the notice: configuration, not code.

@@ -36,6 +36,9 @@ public enum ImportLayouts {
         .init("origin", ["产地乡镇", "origin"], required: false),
         .init("price_min", ["参考价下限（元）", "参考价下限", "price_min"], required: false),
         .init("price_max", ["参考价上限（元）", "参考价上限", "price_max"], required: false),
+        .init("cert_number", ["商品认证证书编号", "cert_number"], required: false),
+        .init("cert_from", ["认证开始日期", "cert_from"], required: false),
+        .init("cert_to", ["认证结束日期", "cert_to"], required: false),
     ])
 
     /// Purchases: one row per line; rows with the same 采购单号 form one purchase.
@@ -98,6 +101,8 @@ public struct ProductRecord: Sendable, Hashable {
     public var originTownship: String?
     public var priceMin: UnitPrice?
     public var priceMax: UnitPrice?
+    /// The product's own certification (e.g. 扶贫产品认定), if it has one.
+    public var certification: Certification?
 }
 
 /// One purchase line with its purchase's header fields.
@@ -253,11 +258,18 @@ public enum RecordParser {
             if let minimum, let maximum, maximum.tenThousandthsOfYuan < minimum.tenThousandthsOfYuan {
                 cells.problems.append(cells.row.problem("price_max", "is below 参考价下限"))
             }
+            var certification: Certification?
+            if let number = cells.optionalText("cert_number") {
+                let from = cells.date("cert_from")
+                let to = cells.optionalDate("cert_to")
+                if let to, to < from { cells.problems.append(cells.row.problem("cert_to", "is before 认证开始日期 \(from)")) }
+                certification = Certification(number: number, validFrom: from, validTo: to)
+            }
             return ProductRecord(
                 line: cells.row.line, code: cells.text("code", maximumLength: 64), supplierCreditCode: cells.creditCode("supplier"),
                 name: cells.text("name"), spec: cells.optionalText("spec"), unit: cells.text("unit", maximumLength: 20),
                 category: cells.text("category", maximumLength: 40), originTownship: cells.optionalText("origin"),
-                priceMin: minimum, priceMax: maximum)
+                priceMin: minimum, priceMax: maximum, certification: certification)
         }
     }
 

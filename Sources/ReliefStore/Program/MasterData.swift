@@ -143,7 +143,7 @@ public enum MasterData {
                         category = EXCLUDED.category, origin_township = EXCLUDED.origin_township,
                         price_min = EXCLUDED.price_min, price_max = EXCLUDED.price_max
                     WHERE products.supplier_id = EXCLUDED.supplier_id
-                    RETURNING (xmax = 0) AS created
+                    RETURNING (xmax = 0) AS created, id
                     """,
                     [tenantID, supplierID, record.code, record.name, record.spec, record.unit, record.category, record.originTownship,
                      record.priceMin?.tenThousandthsOfYuan, record.priceMax?.tenThousandthsOfYuan]
@@ -152,6 +152,14 @@ public enum MasterData {
                     throw ImportErrors(fileName: table.fileName, problems: [ImportProblem(line: record.line, column: "商品编码", message: "\(record.code) belongs to another supplier")])
                 }
                 if try inserted.decode(Bool.self, at: 0) { summary.created += 1 } else { summary.unchanged += 1 }
+                if let cert = record.certification {
+                    try t.query(
+                        """
+                        INSERT INTO relief.certifications (tenant_id, supplier_id, product_id, number, valid_from, valid_to) VALUES ($1, $2, $3, $4, $5::date, $6::date)
+                        ON CONFLICT (tenant_id, supplier_id, product_id, number, valid_from) DO UPDATE SET valid_to = EXCLUDED.valid_to
+                        WHERE certifications.valid_to IS DISTINCT FROM EXCLUDED.valid_to
+                        """, [tenantID, supplierID, try inserted.decode(Int.self, at: 1), cert.number, cert.validFrom.description, cert.validTo?.description])
+                }
             }
         }
         return summary

@@ -128,6 +128,9 @@ public enum Subsidies {
         let (rule, proposals, _) = try compute(c, programCode: programCode, period: period)
         let program = try ProgramContext.load(c, code: programCode)
         let (ruleID, _) = try self.rule(c, programID: program.id, on: period.lastDay)
+        if let existing = try c.query("SELECT id, status FROM relief.subsidy_batches WHERE program_id = $1 AND period = $2", [program.id, period.yyyymm]).rows.first {
+            throw SubsidyError(message: "batch \(try existing.decode(Int.self, at: 0)) already covers \(period) (\(try existing.decode(String.self, at: 1))); one batch per month")
+        }
         guard proposals.contains(where: { $0.amountFen > 0 }) else {
             throw SubsidyError(message: "no enterprise is entitled to a subsidy for \(period) under rule version \(rule.version)")
         }
