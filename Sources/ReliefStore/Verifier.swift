@@ -53,30 +53,11 @@ public enum Verifier {
         for row in try c.query("SELECT chain_seq, period, chain_head FROM relief.period_closes WHERE book_id = $1", [bookID]).rows {
             closes[try row.decode(Int64.self, at: 0), default: (0, [])] = (try row.decode(Int.self, at: 1), try row.decode(PostgresBytes.self, at: 2).bytes)
         }
-        var state = StreamState(bookCode: bookCode)
-        try c.copyOut(
-            """
-            COPY (SELECT e.seq, e.period, e.voucher_no, e.entry_date, r.seq,
-                         (extract(epoch FROM e.created_at) * 1000000)::bigint, e.created_by, e.idempotency_key,
-                         e.description, encode(e.hash, 'hex'), p.line, a.code, p.side, p.amount_fen,
-                         de.code, ds.code, dt.code, dc.code, dh.code, dp.code, p.memo, p.account_id
-                  FROM relief.entries e
-                  LEFT JOIN relief.entries r ON r.id = e.reverses_id
-                  LEFT JOIN relief.postings p ON p.entry_id = e.id
-                  LEFT JOIN relief.accounts a ON a.id = p.account_id
-                  LEFT JOIN relief.dimension_values de ON de.id = p.enterprise_id
-                  LEFT JOIN relief.dimension_values ds ON ds.id = p.supplier_id
-                  LEFT JOIN relief.dimension_values dt ON dt.id = p.township_id
-                  LEFT JOIN relief.dimension_values dc ON dc.id = p.category_id
-                  LEFT JOIN relief.dimension_values dh ON dh.id = p.channel_id
-                  LEFT JOIN relief.dimension_values dp ON dp.id = p.program_id
-                  WHERE e.book_id = \(bookID)
-                  ORDER BY e.seq, p.line) TO STDOUT
-            """
-        ) { line in
-            state.consume(CopyText.fields(line), closes: closes, report: &report)
+        var state = StreamState()
+        try JournalStream.forEach(c, bookCode: bookCode) { entry in
+            state.checkClose(closes: closes, report: &report)
+            state.check(entry, report: &report)
         }
-        state.finishEntry(report: &report)
         state.checkClose(closes: closes, report: &report)
 
         // The books row must point at the last entry.
@@ -136,97 +117,51 @@ public enum Verifier {
         var period: Int
     }
 
-    /// Accumulates one entry's rows, then checks it when the next entry starts.
+    /// Checks entries one by one in chain order, carrying what spans entries.
     struct StreamState {
-        let bookCode: String
         var lastSeq: Int64 = 0
         var previousHash = Chain.genesis
         var lastVoucher: [Int: Int] = [:]
         var monthly: [MonthKey: (Int64, Int64)] = [:]
-        var current: [String?]?
-        var postingText = ""
-        var postingCount = 0
-        var debitFen: Int64 = 0
-        var creditFen: Int64 = 0
-        var postingsOfCurrent: [(accountID: Int, side: Side, amountFen: Int64)] = []
 
-        init(bookCode: String) { self.bookCode = bookCode }
-
-        mutating func consume(_ f: [String?], closes: [Int64: (period: Int, head: [UInt8])], report: inout VerificationReport) {
-            if current?[0] != f[0] {
-                finishEntry(report: &report)
-                current = f
-                checkClose(closes: closes, report: &report)
-            }
-            guard let lineText = f[10], let line = Int(lineText), let amountText = f[13], let amount = Int64(amountText),
-                let sideText = f[12], let side = Side(rawValue: sideText), let accountText = f[21], let accountID = Int(accountText)
-            else { return }  // an entry without postings: caught in finishEntry
-            report.postingsChecked += 1
-            postingCount += 1
-            postingText += CanonicalText.posting(
-                line: line, accountCode: f[11] ?? "", side: side, amountFen: amount, dimensions: Array(f[14...19]), memo: f[20])
-            if side == .debit { debitFen += amount } else { creditFen += amount }
-            postingsOfCurrent.append((accountID, side, amount))
-        }
-
-        /// Position of the close check: a close recorded at position N must carry hash N.
-        mutating func checkClose(closes: [Int64: (period: Int, head: [UInt8])], report: inout VerificationReport) {
+        /// A close recorded at chain position N must carry hash N.
+        func checkClose(closes: [Int64: (period: Int, head: [UInt8])], report: inout VerificationReport) {
             if let close = closes[lastSeq], close.head != previousHash {
                 report.add(.init(seq: lastSeq, message: "the close of \(close.period) recorded a chain head that is not this entry's hash"))
             }
         }
 
-        mutating func finishEntry(report: inout VerificationReport) {
-            guard let f = current else { return }
-            defer {
-                current = nil
-                postingText = ""
-                postingCount = 0
-                debitFen = 0
-                creditFen = 0
-                postingsOfCurrent.removeAll(keepingCapacity: true)
-            }
+        mutating func check(_ entry: ExportEntry, report: inout VerificationReport) {
             report.entriesChecked += 1
-            let seq = Int64(f[0] ?? "") ?? -1
-            let periodNumber = Int(f[1] ?? "") ?? 0
-            let voucher = Int(f[2] ?? "") ?? 0
-            let voucherReference = "\(Period(yyyymm: periodNumber)?.description ?? String(periodNumber))/\(voucher)"
-            func problem(_ message: String) { report.add(.init(seq: seq, voucher: voucherReference, message: message)) }
+            report.postingsChecked += entry.postings.count
+            let periodNumber = entry.period.yyyymm
+            func problem(_ message: String) { report.add(.init(seq: entry.seq, voucher: entry.voucherReference, message: message)) }
 
-            if seq != lastSeq + 1 { problem("chain position \(lastSeq + 1) is missing before this entry") }
-            if voucher != (lastVoucher[periodNumber] ?? 0) + 1 {
-                problem("voucher numbers of \(voucherReference.prefix(7)) jump from \(lastVoucher[periodNumber] ?? 0) to \(voucher)")
+            if entry.seq != lastSeq + 1 { problem("chain position \(lastSeq + 1) is missing before this entry") }
+            if entry.voucherNumber != (lastVoucher[periodNumber] ?? 0) + 1 {
+                problem("voucher numbers of \(entry.period) jump from \(lastVoucher[periodNumber] ?? 0) to \(entry.voucherNumber)")
             }
-            lastVoucher[periodNumber] = voucher
-            lastSeq = seq
+            lastVoucher[periodNumber] = entry.voucherNumber
+            lastSeq = entry.seq
 
-            let storedHash = Hex.decode(f[9] ?? "") ?? []
-            guard let period = Period(yyyymm: periodNumber), let date = LocalDate(parsing: f[3] ?? ""),
-                let createdAt = Int64(f[5] ?? "")
-            else {
-                problem("unreadable entry row")
-                previousHash = storedHash
-                return
-            }
-            let header = CanonicalText.header(
-                bookCode: bookCode, seq: seq, period: period, voucherNumber: voucher, date: date,
-                reversesSeq: f[4].flatMap { Int64($0) }, createdAtMicroseconds: createdAt, createdBy: f[6] ?? "",
-                idempotencyKey: f[7] ?? "", description: f[8] ?? "")
-            let computed = Chain.next(previous: previousHash, canonicalText: header + postingText)
+            let storedHash = Hex.decode(entry.hashHex) ?? []
+            let computed = Chain.next(previous: previousHash, canonicalText: entry.canonicalText)
             if computed != storedHash {
-                problem("stored hash \(Chain.hex(storedHash).prefix(16))… ≠ recomputed \(Chain.hex(computed).prefix(16))…: the entry or its postings changed after it was written")
+                problem("stored hash \(entry.hashHex.prefix(16))… ≠ recomputed \(Chain.hex(computed).prefix(16))…: the entry or its postings changed after it was written")
             }
-            if date.period != period { problem("dated \(date) but filed in period \(period)") }
-            if postingCount < 2 { problem("has \(postingCount) posting(s); an entry needs at least two") }
-            if debitFen != creditFen { problem("unbalanced: debits \(debitFen) fen, credits \(creditFen) fen") }
-            let isRed = f[4] != nil
-            for posting in postingsOfCurrent {
-                let key = MonthKey(accountID: posting.accountID, period: periodNumber)
-                let signed = isRed ? -posting.amountFen : posting.amountFen
+            if entry.date.period != entry.period { problem("dated \(entry.date) but filed in period \(entry.period)") }
+            if entry.postings.count < 2 { problem("has \(entry.postings.count) posting(s); an entry needs at least two") }
+            var debitFen: Int64 = 0
+            var creditFen: Int64 = 0
+            for posting in entry.postings {
+                if posting.side == .debit { debitFen += posting.amountFen } else { creditFen += posting.amountFen }
+                let key = MonthKey(accountID: posting.account.id, period: periodNumber)
+                let signed = posting.isRed ? -posting.amountFen : posting.amountFen
                 var totals = monthly[key] ?? (0, 0)
                 if posting.side == .debit { totals.0 += signed } else { totals.1 += signed }
                 monthly[key] = totals
             }
+            if debitFen != creditFen { problem("unbalanced: debits \(debitFen) fen, credits \(creditFen) fen") }
             // Continue from the stored hash so one altered entry is reported once, not for every later one.
             previousHash = storedHash
         }

@@ -56,12 +56,19 @@ public struct ExportEntry: Sendable, Hashable {
     public var hashHex: String
     /// Postings in line order.
     public var postings: [ExportPosting]
+    /// When it was written, microseconds since 1970-01-01 UTC (part of the chain's canonical text).
+    public var createdAtMicroseconds: Int64
+    /// The book's code (part of the chain's canonical text).
+    public var bookCode: String
 
     /// Makes an entry.
     public init(
         seq: Int64, period: Period, voucherNumber: Int, date: LocalDate, description: String, idempotencyKey: String,
-        createdBy: String, reversesSeq: Int64?, hashHex: String, postings: [ExportPosting]
+        createdBy: String, reversesSeq: Int64?, hashHex: String, postings: [ExportPosting],
+        createdAtMicroseconds: Int64 = 0, bookCode: String = "main"
     ) {
+        self.createdAtMicroseconds = createdAtMicroseconds
+        self.bookCode = bookCode
         self.seq = seq
         self.period = period
         self.voucherNumber = voucherNumber
@@ -88,4 +95,21 @@ public protocol JournalWriter {
     mutating func entry(_ entry: ExportEntry) -> String
     /// Text after the last entry.
     mutating func footer() -> String
+}
+
+extension ExportEntry {
+    /// The chain's canonical text of this entry (docs/CHAIN.md), so that an export can be checked
+    /// offline against the hashes it carries.
+    public var canonicalText: String {
+        var text = CanonicalText.header(
+            bookCode: bookCode, seq: seq, period: period, voucherNumber: voucherNumber, date: date, reversesSeq: reversesSeq,
+            createdAtMicroseconds: createdAtMicroseconds, createdBy: createdBy, idempotencyKey: idempotencyKey,
+            description: description)
+        for posting in postings {
+            text += CanonicalText.posting(
+                line: posting.line, accountCode: posting.account.code, side: posting.side, amountFen: posting.amountFen,
+                dimensions: posting.dimensions.ordered, memo: posting.memo)
+        }
+        return text
+    }
 }
