@@ -131,11 +131,140 @@ struct Balance: AsyncParsableCommand {
 }
 
 enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
-    case table, csv, json
+    case table, csv, json, xlsx
 }
 
-struct Report: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Reports.", subcommands: [TrialBalanceReport.self])
+/// Options every report shares.
+struct ReportOptions: ParsableArguments {
+    @Option(name: .long, help: "table, csv (UTF-8 with BOM), json or xlsx.")
+    var format: OutputFormat = .table
+    @Option(name: .long, help: "Write to this file instead of standard output (required for xlsx).")
+    var out: String?
+
+    func validate() throws {
+        if format == .xlsx && out == nil { throw ValidationError("--format xlsx needs --out FILE") }
+    }
+
+    /// Renders and writes a report.
+    func emit(_ report: Report) throws { try Self.write(report, format: format, out: out) }
+
+    /// Renders `report` in `format` to `out` (standard output when nil).
+    static func write(_ report: Report, format: OutputFormat, out: String?) throws {
+        let bytes: [UInt8]
+        switch format {
+        case .table: bytes = Array(report.renderTable().utf8)
+        case .csv: bytes = Array(report.renderCSV().utf8)
+        case .json: bytes = Array(try report.renderJSON().utf8)
+        case .xlsx: bytes = try report.renderXLSX()
+        }
+        if let out {
+            guard FileManager.default.createFile(atPath: out, contents: Data(bytes)) else { throw Failure(description: "\(out): cannot write the file") }
+        } else {
+            FileHandle.standardOutput.write(Data(bytes))
+        }
+    }
+}
+
+/// Runs a report query on one connection and emits it.
+func runReport(book: String, options: ReportOptions, _ query: @escaping @Sendable (isolated Connection) throws -> Report) async throws {
+    let report = try await withConnection(book: book, query)
+    try options.emit(report)
+}
+
+struct ReportCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "report",
+        abstract: "Reports, each as a table, CSV, JSON or XLSX.",
+        subcommands: [
+            TrialBalanceReport.self, Monthly.self, GeneralLedger.self, AccountLedger.self, JournalReport.self, Statement.self,
+            SubsidyLedger.self, Exceptions.self,
+        ])
+
+    struct Monthly: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "月报: target, this month, cumulative, 完成率 and rank per enterprise; --by township|category|channel for a breakdown.")
+        @Option var program: String = Demo.programCode
+        @Option var period: Period
+        @Option(help: "Break the month down by township, category or channel instead.") var by: String?
+        @OptionGroup var options: ReportOptions
+        func run() async throws {
+            let (program, period, by) = (program, period, by)
+            try await runReport(book: "main", options: options) { c in
+                if let by { return try ProgramReports.breakdown(c, programCode: program, period: period, dimension: by) }
+                return try ProgramReports.monthly(c, programCode: program, period: period)
+            }
+        }
+    }
+
+    struct GeneralLedger: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "general-ledger", abstract: "总账: every account's opening and monthly totals for the year.")
+        @OptionGroup var book: BookOptions
+        @Option var period: Period
+        @OptionGroup var options: ReportOptions
+        func run() async throws {
+            let (code, period) = (book.book, period)
+            try await runReport(book: code, options: options) { c in try BookReports.generalLedger(c, bookCode: code, period: period) }
+        }
+    }
+
+    struct AccountLedger: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "ledger", abstract: "明细账 of one account for a month, optionally one enterprise's postings only.")
+        @OptionGroup var book: BookOptions
+        @Argument var account: String
+        @Option var period: Period
+        @Option(help: "Only postings of this enterprise (统一社会信用代码).") var enterprise: String?
+        @OptionGroup var options: ReportOptions
+        func run() async throws {
+            let (code, account, period, enterprise) = (book.book, account, period, enterprise)
+            try await runReport(book: code, options: options) { c in
+                try BookReports.accountLedger(c, bookCode: code, accountCode: account, period: period, enterprise: enterprise)
+            }
+        }
+    }
+
+    struct JournalReport: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "journal", abstract: "序时账: the month's postings in voucher order.")
+        @OptionGroup var book: BookOptions
+        @Option var period: Period
+        @OptionGroup var options: ReportOptions
+        func run() async throws {
+            let (code, period) = (book.book, period)
+            try await runReport(book: code, options: options) { c in try BookReports.journal(c, bookCode: code, period: period) }
+        }
+    }
+
+    struct Statement: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "对账单: an enterprise union's subsidy statement for a month, totals in 大写.")
+        @OptionGroup var book: BookOptions
+        @Option(help: "The enterprise's 统一社会信用代码.") var enterprise: String
+        @Option var period: Period
+        @OptionGroup var options: ReportOptions
+        func run() async throws {
+            let (code, enterprise, period) = (book.book, enterprise, period)
+            try await runReport(book: code, options: options) { c in try BookReports.enterpriseStatement(c, bookCode: code, enterprise: enterprise, period: period) }
+        }
+    }
+
+    struct SubsidyLedger: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "subsidy-ledger", abstract: "补助台账: allocated, approved, paid, payable, clawed back, with ageing.")
+        @Option var program: String = Demo.programCode
+        @Option(name: .customLong("as-of")) var asOf: LocalDate?
+        @OptionGroup var options: ReportOptions
+        func run() async throws {
+            let (program, asOf) = (program, asOf ?? todayInChina())
+            try await runReport(book: "main", options: options) { c in try ProgramReports.subsidyLedger(c, programCode: program, asOf: asOf) }
+        }
+    }
+
+    struct Exceptions: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "异常清单: duplicate invoices, uncertified goods, prices out of band, caps exceeded.")
+        @Option var program: String = Demo.programCode
+        @Option var period: Period?
+        @OptionGroup var options: ReportOptions
+        func run() async throws {
+            let (program, period) = (program, period)
+            try await runReport(book: "main", options: options) { c in try ProgramReports.exceptions(c, programCode: program, period: period) }
+        }
+    }
 
     struct TrialBalanceReport: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -143,12 +272,22 @@ struct Report: AsyncParsableCommand {
         @OptionGroup var options: BookOptions
         @Option(name: .long, help: "The month, YYYY-MM (default: the latest month with entries).")
         var period: Period?
-        @Option(name: .long, help: "table, csv (UTF-8 with BOM) or json.")
+        @Option(name: .long, help: "table, csv (UTF-8 with BOM), json or xlsx.")
         var format: OutputFormat = .table
+        @Option(name: .long, help: "Write to this file (required for xlsx).")
+        var out: String?
 
         func run() async throws {
             let book = options.book
             let requested = period
+            if format == .xlsx {
+                guard let out else { throw ValidationError("--format xlsx needs --out FILE") }
+                let report = try await withConnection(book: book) { c in
+                    try BookReports.trialBalance(c, bookCode: book, period: try requested ?? Reports.latestPeriod(c, bookCode: book) ?? Period(year: 2020, month: 1)!)
+                }
+                try ReportOptions.write(report, format: .xlsx, out: out)
+                return
+            }
             try await Session.with(book: book) { session in
                 let report = try await session.database.pool.withConnection { connection in
                     try await connection.run { c in
@@ -160,6 +299,7 @@ struct Report: AsyncParsableCommand {
                 case .table: print(report.renderTable(), terminator: "")
                 case .csv: print(report.renderCSV(), terminator: "")
                 case .json: print(try report.renderJSON(), terminator: "")
+                case .xlsx: break  // handled above
                 }
                 if !report.isBalanced {
                     throw Failure(description: "the trial balance does NOT balance; run `relief verify`")

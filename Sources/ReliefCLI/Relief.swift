@@ -16,7 +16,7 @@ public struct Relief: AsyncParsableCommand {
             RELIEF_HOME (default ./.relief), on a Unix socket in that folder.
             """,
         subcommands: [
-            Up.self, DB.self, Migrate.self, Accounts.self, Post.self, Reverse.self, Balance.self, Report.self,
+            Up.self, DB.self, Migrate.self, Accounts.self, Post.self, Reverse.self, Balance.self, ReportCommand.self,
             PeriodCommand.self, Verify.self, Import.self, ProgramCommand.self, PurchaseCommand.self, SubsidyCommand.self,
             DemoCommand.self,
         ])

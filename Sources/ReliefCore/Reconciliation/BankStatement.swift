@@ -146,26 +146,27 @@ public enum BankStatementReader {
         }
         let hasBalance = presentKeys.contains("balance")
 
-        var lines: [BankLine] = []
-        lines.reserveCapacity(rows.count)
+        var parsed: [ParsedRow] = []
+        parsed.reserveCapacity(rows.count)
         for row in rows {
             if layout.columns.allSatisfy({ row[$0.key].isEmpty }) {
                 continue
             }
-            if let line = parse(row, hasBalance: hasBalance, problems: &problems) {
-                lines.append(line)
-            }
+            parsed.append(parse(row, hasBalance: hasBalance, problems: &problems))
         }
-        let parsedAll = problems.isEmpty
-        if let first = lines.first, let last = lines.last, first.date > last.date {
-            lines.reverse()
+        // Newest first in the file (by the first and last readable dates): read it backwards.
+        if let first = parsed.first(where: { $0.date != nil })?.date,
+            let last = parsed.last(where: { $0.date != nil })?.date, first > last
+        {
+            parsed.reverse()
         }
-        if hasBalance && parsedAll {
-            checkRunningBalance(lines, problems: &problems)
+        if hasBalance {
+            checkRunningBalance(parsed, header: rows.first?.headers["balance"] ?? "余额", problems: &problems)
         }
         guard problems.isEmpty else {
-            throw ImportErrors(fileName: table.fileName, problems: problems.sorted(by: fileOrder))
+            throw ImportErrors(fileName: table.fileName, problems: inFileOrder(problems))
         }
+        let lines = parsed.compactMap(\.bankLine)
         return lines
     }
 
@@ -184,9 +185,11 @@ public enum BankStatementReader {
 
     // MARK: Implementation
 
-    /// Orders problems by line, whole-file problems first, keeping the order within a line.
-    private static func fileOrder(_ lhs: ImportProblem, _ rhs: ImportProblem) -> Bool {
-        (lhs.line ?? 0) < (rhs.line ?? 0)
+    /// The problems by line, whole-file problems first, keeping the order within a line.
+    private static func inFileOrder(_ problems: [ImportProblem]) -> [ImportProblem] {
+        problems.enumerated()
+            .sorted { ($0.element.line ?? 0, $0.offset) < ($1.element.line ?? 0, $1.offset) }
+            .map(\.element)
     }
 
     /// Whether `header` is one of the layout's headers.
@@ -229,10 +232,20 @@ public enum BankStatementReader {
             fileName: table.fileName, headers: kept.map { table.headers[$0] }, rows: rows, encoding: table.encoding)
     }
 
-    /// One row as a line, or `nil` after recording its problems.
+    /// What could be read of one row; ``bankLine`` is set only when the row has no problem.
+    private struct ParsedRow {
+        var line: Int
+        var date: LocalDate?
+        /// In minus out, when both amounts could be read (even if the row is otherwise wrong).
+        var netFen: Int64?
+        var balanceFen: Int64?
+        var bankLine: BankLine?
+    }
+
+    /// Reads one row, recording its problems.
     private static func parse(
         _ row: ImportLayout.Row, hasBalance: Bool, problems: inout [ImportProblem]
-    ) -> BankLine? {
+    ) -> ParsedRow {
         let before = problems.count
         let date = parseDate(row["date"])
         if date == nil {
@@ -274,12 +287,18 @@ public enum BankStatementReader {
                 }
             }
         }
-        guard problems.count == before, let date, let inFen, let outFen else { return nil }
-        let note = noteKeys.map { row[$0] }.filter { !$0.isEmpty }.joined(separator: " / ")
-        return BankLine(
-            line: row.line, date: date, summary: row["summary"], inFen: inFen, outFen: outFen,
-            balanceFen: balanceFen, counterpartyName: row["counterparty_name"],
-            counterpartyAccount: row["counterparty_account"], note: note)
+        var parsed = ParsedRow(line: row.line, date: date, balanceFen: balanceFen)
+        if let inFen, let outFen {
+            parsed.netFen = inFen - outFen
+        }
+        if problems.count == before, let date, let inFen, let outFen {
+            let note = noteKeys.map { row[$0] }.filter { !$0.isEmpty }.joined(separator: " / ")
+            parsed.bankLine = BankLine(
+                line: row.line, date: date, summary: row["summary"], inFen: inFen, outFen: outFen,
+                balanceFen: balanceFen, counterpartyName: row["counterparty_name"],
+                counterpartyAccount: row["counterparty_account"], note: note)
+        }
+        return parsed
     }
 
     /// The amount in column `key` (zero when empty), or `nil` after recording a problem.
@@ -304,27 +323,30 @@ public enum BankStatementReader {
         }
     }
 
-    /// Checks that each line's balance follows from the previous line's.
-    private static func checkRunningBalance(_ lines: [BankLine], problems: inout [ImportProblem]) {
+    /// Checks that each row's balance follows from the previous row's (in chronological order).
+    /// A row whose balance cannot be read breaks the chain; a row whose amounts cannot be read
+    /// is not checked, and the chain continues from its stated balance, as after a break.
+    private static func checkRunningBalance(_ rows: [ParsedRow], header: String, problems: inout [ImportProblem]) {
         var previous: (balance: Int64, line: Int)?
-        for line in lines {
-            guard let balance = line.balanceFen else {
+        for row in rows {
+            guard let balance = row.balanceFen else {
                 previous = nil
                 continue
             }
-            if let previous {
-                let expected = previous.balance + line.inFen - line.outFen
+            if let previous, let net = row.netFen {
+                let expected = previous.balance + net
                 if balance != expected {
                     problems.append(
                         ImportProblem(
-                            line: line.line, column: "余额",
+                            line: row.line, column: header,
                             message: "余额 does not follow from the previous line: expected "
-                                + "\(Money(fen: expected).formatted) (line \(previous.line)'s "
-                                + "\(Money(fen: previous.balance).formatted) + \(Money(fen: line.inFen).formatted) − "
-                                + "\(Money(fen: line.outFen).formatted)), found \(Money(fen: balance).formatted)"))
+                                + "\(Money(fen: expected).formatted) (line \(previous.line)'s balance "
+                                + "\(Money(fen: previous.balance).formatted) \(net < 0 ? "−" : "+") "
+                                + "\(Money(fen: abs(net)).formatted)), "
+                                + "found \(Money(fen: balance).formatted)"))
                 }
             }
-            previous = (balance, line.line)
+            previous = (balance, row.line)
         }
     }
 
@@ -333,7 +355,7 @@ public enum BankStatementReader {
     static func parseDate(_ text: String) -> LocalDate? {
         var datePart = Substring(text)
         if let space = text.firstIndex(where: { $0 == " " || $0 == "\u{3000}" || $0 == "\t" }) {
-            let time = text[space...].trimmingWhitespace()
+            let time = String(text[space...]).trimmingWhitespace()
             guard !time.isEmpty, time.allSatisfy({ $0.isASCII && ($0.isNumber || $0 == ":" || $0 == ".") }),
                 time.first?.isNumber == true
             else {
