@@ -332,8 +332,20 @@ struct Verify: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Recompute the chain, voucher continuity, balances and closes from the rows; exit 1 naming the first bad entry.")
     @OptionGroup var options: BookOptions
+    @Option(name: .long, help: "Check an audit pack folder offline instead (no database needed).")
+    var pack: String?
 
     func run() async throws {
+        if let pack {
+            let problems = AuditPack.verify(folder: pack)
+            if problems.isEmpty {
+                print("verify --pack \(pack): OK — every file matches manifest.json and the chain recomputes to its head")
+                return
+            }
+            printError("verify --pack \(pack): FAILED — \(problems.count) problem(s)")
+            for problem in problems { printError("  \(problem)") }
+            throw ExitCode(1)
+        }
         let book = options.book
         let report = try await Session.with(book: book) { session in
             try await session.database.pool.withConnection { connection in

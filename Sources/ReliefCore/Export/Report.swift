@@ -123,9 +123,11 @@ public struct Report: Sendable {
             default: return .text(display(value))
             }
         }
-        var sheet: [[XLSXCell]] = [[.text(title)], columns.map { .text($0.title) }]
+        // Headers in the first row, so the sheet reads back as a table; the title names the sheet.
+        var sheet: [[XLSXCell]] = [columns.map { .text($0.title) }]
         for row in rows + (totals.map { [$0] } ?? []) { sheet.append(zip(row, columns).map { cell($0, $1) }) }
-        for note in notes { sheet.append([.text(note)]) }
-        return try XLSXWriter.write(sheetName: String(title.prefix(31)).replacingOccurrences(of: "/", with: "-"), rows: sheet)
+        for note in notes { sheet.append([.text(note)] + Array(repeating: .text(""), count: columns.count - 1)) }
+        let forbidden: Set<Character> = ["/", "\\", "?", "*", "[", "]", ":"]
+        return try XLSXWriter.write(sheetName: String(String(title.map { forbidden.contains($0) ? "-" : $0 }).prefix(31)), rows: sheet)
     }
 }

@@ -69,7 +69,8 @@ public struct BankMatchResult: Sendable {
 ///
 /// Matching is **greedy** and deterministic: passes run in a fixed order, each item is used at
 /// most once, and within a pass bank lines (book items in the reverse direction) are taken by
-/// date, then line (id); candidates are tried by date, then id. A match, once made, is never
+/// date, then line (id); candidates are tried by date, then id (equal lines or ids: input
+/// order; input order otherwise does not matter). A match, once made, is never
 /// undone, so a later pass cannot improve on an earlier choice; the search is also bounded (see
 /// the constants), so in pathological inputs a possible match can be missed. Anything not
 /// matched is reported as bank-only or book-only for a person to look at — never silently
@@ -87,9 +88,11 @@ public struct BankMatchResult: Sendable {
 ///    first-in first-out.
 /// 3. **one-to-many** — one bank line equal to the sum of 2…`maximumGroupSize` unmatched book
 ///    items of the same sign within the window (a batch paid as one transfer); then the reverse,
-///    several bank lines equal to one book item (a split transfer). Items sharing a reference
-///    prefix (the reference without its last `-` segment, e.g. `RL-B5-`) are tried first, those
-///    whose prefix appears in the bank line's note first of all; then all candidates. Only the
+///    several bank lines equal to one book item (a split transfer). Book items sharing a
+///    reference prefix (the reference without its last `-` segment, e.g. `RL-B5-`) are tried
+///    first, those whose prefix appears in the bank line's note first of all; then all
+///    candidates. In the reverse direction, bank lines whose note or summary contains the book
+///    item's reference are tried first. Only the
 ///    ``maximumGroupCandidates`` candidates nearest in date are considered, smaller groups are
 ///    tried before larger ones, and the combinations examined are capped per search
 ///    (``maximumCombinationsPerSearch``) and per call (``maximumCombinationsPerCall``).
@@ -181,10 +184,6 @@ private struct MatchState {
         bookUsed = Array(repeating: false, count: book.count)
     }
 
-    func withinWindow(_ a: Int, _ b: Int) -> Bool {
-        abs(a - b) <= window
-    }
-
     mutating func record(bank bankIndices: [Int], book bookIndices: [Int], rule: String) {
         for index in bankIndices { bankUsed[index] = true }
         for index in bookIndices { bookUsed[index] = true }
@@ -206,7 +205,8 @@ private struct MatchState {
         guard !byAmount.isEmpty else { return }
         for bankIndex in bankOrder {
             guard let candidates = byAmount[bank[bankIndex].amountFen] else { continue }
-            let haystack = TextSearch.folded(bank[bankIndex].note) + [0x0A] + TextSearch.folded(bank[bankIndex].summary)
+            let haystack =
+                TextSearch.folded(bank[bankIndex].note) + [0x0A] + TextSearch.folded(bank[bankIndex].summary)
             for candidate in candidates where !bookUsed[candidate.index] {
                 if TextSearch.contains(haystack, candidate.needle) {
                     record(bank: [bankIndex], book: [candidate.index], rule: BankMatch.referenceRule)
@@ -263,7 +263,8 @@ private struct MatchState {
                 order: bookOrder, sortedDays: sortedBookDays, around: day, amount: amount,
                 used: bookUsed, amounts: bookAmounts, days: bookDays)
             guard candidates.count >= 2 else { continue }
-            let bankText = TextSearch.folded(bank[bankIndex].note) + [0x0A]
+            let bankText =
+                TextSearch.folded(bank[bankIndex].note) + [0x0A]
                 + TextSearch.folded(bank[bankIndex].summary)
             var pools = prefixPools(candidates, bankText: bankText)
             pools.append(candidates)
@@ -297,7 +298,8 @@ private struct MatchState {
                 let needle = TextSearch.folded(reference)
                 let mentioning = candidates.filter {
                     TextSearch.contains(
-                        TextSearch.folded(bank[$0].note) + [0x0A] + TextSearch.folded(bank[$0].summary), needle)
+                        TextSearch.folded(bank[$0].note) + [0x0A] + TextSearch.folded(bank[$0].summary),
+                        needle)
                 }
                 if mentioning.count >= 2 && mentioning.count < candidates.count {
                     pools.append(mentioning)
@@ -368,7 +370,7 @@ private struct MatchState {
             }
             let bare = Array(prefix.reversed().drop { $0 == UInt8(ascii: "-") }.reversed())
             let mentioned = bare.count >= 2 && TextSearch.contains(bankText, bare)
-            pools.append((mentioned, bookOrder.firstIndex(of: members[0]) ?? 0, prefix, members))
+            pools.append((mentioned, candidates.firstIndex(of: members[0]) ?? 0, prefix, members))
         }
         pools.sort {
             if $0.mentioned != $1.mentioned { return $0.mentioned }
@@ -390,7 +392,9 @@ private struct MatchState {
         var chosen: [Int] = []
         for size in 2...largest {
             chosen.removeAll(keepingCapacity: true)
-            if search(values, target: target, size: size, from: 0, sum: 0, chosen: &chosen, perSearch: &perSearch) {
+            if search(
+                values, target: target, size: size, from: 0, sum: 0, chosen: &chosen, perSearch: &perSearch)
+            {
                 return chosen.map { pool[$0] }
             }
             if perSearch <= 0 || combinationBudget <= 0 { return nil }
@@ -413,7 +417,10 @@ private struct MatchState {
             let (next, overflow) = sum.addingReportingOverflow(values[position])
             if overflow || next > target || (remaining == 1 && next != target) { continue }
             chosen.append(position)
-            if search(values, target: target, size: size, from: position + 1, sum: next, chosen: &chosen, perSearch: &perSearch) {
+            if search(
+                values, target: target, size: size, from: position + 1, sum: next, chosen: &chosen,
+                perSearch: &perSearch)
+            {
                 return true
             }
             chosen.removeLast()
@@ -440,7 +447,8 @@ private enum TextSearch {
     }
 
     static func isAlphanumeric(_ byte: UInt8) -> Bool {
-        (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9")) || (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z"))
+        (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9"))
+            || (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z"))
             || (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z"))
     }
 

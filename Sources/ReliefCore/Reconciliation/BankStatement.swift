@@ -49,9 +49,11 @@ public struct BankLine: Sendable, Hashable {
 /// Reads a bank statement (银行对账单) as Chinese banks export it from online banking, after
 /// ``TableReader`` has turned the CSV or XLSX file into a ``Table``.
 ///
-/// Columns are found by their header (case-insensitive for Latin letters; a header may also
-/// end in `（元）` or `(元)`, e.g. `借方发生额（元）`). Columns with other headers are ignored, since
-/// banks add many (流水号, 凭证号, 币种, 交易机构, …). The accepted headers:
+/// Columns are found by their header (case-insensitive for Latin letters; an amount or balance
+/// header may also end in `（元）` or `(元)`, e.g. `借方发生额（元）`). Columns with other headers
+/// are ignored, since banks add many (流水号, 凭证号, 币种, 交易机构, …). When several date
+/// columns are present (banks often give both 交易日期 and 记账日期), the first of 交易日期,
+/// 记账日期, 日期 is used. Any other column given twice is a problem. The accepted headers:
 ///
 /// | Field | Headers | Required |
 /// |---|---|---|
@@ -130,7 +132,8 @@ public enum BankStatementReader {
                 problems: [
                     ImportProblem(
                         line: nil, column: nil,
-                        message: "has \(table.rows.count) rows; at most \(RecordParser.maximumRows) are accepted")
+                        message:
+                            "has \(table.rows.count) rows; at most \(RecordParser.maximumRows) are accepted")
                 ])
         }
         let (rows, layoutProblems) = layout.map(recognisedColumns(of: table))
@@ -139,7 +142,8 @@ public enum BankStatementReader {
         for column in requiredColumns where !presentKeys.contains(column.key) {
             problems.append(
                 ImportProblem(
-                    line: 1, column: column.header, message: "required column is missing; expected \(column.names)"))
+                    line: 1, column: column.header,
+                    message: "required column is missing; expected \(column.names)"))
         }
         guard problems.isEmpty else {
             throw ImportErrors(fileName: table.fileName, problems: problems)
@@ -203,7 +207,9 @@ public enum BankStatementReader {
         var keys: Set<String> = []
         for header in table.headers {
             let normalised = header.lowercased()
-            if let column = layout.columns.first(where: { $0.headers.contains { $0.lowercased() == normalised } }) {
+            if let column = layout.columns.first(where: {
+                $0.headers.contains { $0.lowercased() == normalised }
+            }) {
                 keys.insert(column.key)
             }
         }
@@ -217,9 +223,13 @@ public enum BankStatementReader {
     /// (in that order) is used and the others are ignored.
     private static func recognisedColumns(of table: Table) -> Table {
         var kept = table.headers.indices.filter { isRecognised(table.headers[$0]) }
-        if let dateHeaders = layout.columns.first(where: { $0.key == "date" })?.headers.map({ $0.lowercased() }) {
+        if let dateHeaders = layout.columns.first(where: { $0.key == "date" })?.headers.map({
+            $0.lowercased()
+        }) {
             let dateColumns = kept.filter { dateHeaders.contains(table.headers[$0].lowercased()) }
-            let rank = { (index: Int) in dateHeaders.firstIndex(of: table.headers[index].lowercased()) ?? Int.max }
+            let rank = { (index: Int) in
+                dateHeaders.firstIndex(of: table.headers[index].lowercased()) ?? Int.max
+            }
             let ranks = Set(dateColumns.map(rank))
             if ranks.count > 1, let best = ranks.min() {
                 kept.removeAll { dateColumns.contains($0) && rank($0) != best }
@@ -229,7 +239,8 @@ public enum BankStatementReader {
             TableRow(line: row.line, cells: kept.map { $0 < row.cells.count ? row.cells[$0] : "" })
         }
         return Table(
-            fileName: table.fileName, headers: kept.map { table.headers[$0] }, rows: rows, encoding: table.encoding)
+            fileName: table.fileName, headers: kept.map { table.headers[$0] }, rows: rows,
+            encoding: table.encoding)
     }
 
     /// What could be read of one row; ``bankLine`` is set only when the row has no problem.
@@ -266,12 +277,15 @@ public enum BankStatementReader {
                 problems.append(
                     ImportProblem(
                         line: row.line, column: outHeader,
-                        message: "both \(outHeader) and \(inHeader) have an amount; a line is either money out or money in"))
+                        message:
+                            "both \(outHeader) and \(inHeader) have an amount; a line is either money out or money in"
+                    ))
             } else if inFen == 0 && outFen == 0 {
                 problems.append(
                     ImportProblem(
                         line: row.line, column: outHeader,
-                        message: "neither \(outHeader) nor \(inHeader) has an amount; a line must move money"))
+                        message: "neither \(outHeader) nor \(inHeader) has an amount; a line must move money")
+                )
             }
         }
         var balanceFen: Int64?
@@ -281,7 +295,9 @@ public enum BankStatementReader {
                 problems.append(row.problem("balance", "is empty"))
             } else {
                 do {
-                    balanceFen = try Money.parse(text, field: row.headers["balance"] ?? "余额", allowNegative: true).fen
+                    balanceFen = try Money.parse(
+                        text, field: row.headers["balance"] ?? "余额", allowNegative: true
+                    ).fen
                 } catch {
                     problems.append(row.problem("balance", error.description))
                 }
@@ -302,7 +318,9 @@ public enum BankStatementReader {
     }
 
     /// The amount in column `key` (zero when empty), or `nil` after recording a problem.
-    private static func amount(_ row: ImportLayout.Row, _ key: String, problems: inout [ImportProblem]) -> Int64? {
+    private static func amount(_ row: ImportLayout.Row, _ key: String, problems: inout [ImportProblem])
+        -> Int64?
+    {
         let text = row[key]
         if text.isEmpty { return 0 }
         let header = row.headers[key] ?? key
@@ -326,7 +344,9 @@ public enum BankStatementReader {
     /// Checks that each row's balance follows from the previous row's (in chronological order).
     /// A row whose balance cannot be read breaks the chain; a row whose amounts cannot be read
     /// is not checked, and the chain continues from its stated balance, as after a break.
-    private static func checkRunningBalance(_ rows: [ParsedRow], header: String, problems: inout [ImportProblem]) {
+    private static func checkRunningBalance(
+        _ rows: [ParsedRow], header: String, problems: inout [ImportProblem]
+    ) {
         var previous: (balance: Int64, line: Int)?
         for row in rows {
             guard let balance = row.balanceFen else {
@@ -363,7 +383,9 @@ public enum BankStatementReader {
             }
             datePart = text[..<space]
         }
-        guard datePart.allSatisfy({ $0.isASCII && ($0.isNumber || $0 == "-" || $0 == "/") }) else { return nil }
+        guard datePart.allSatisfy({ $0.isASCII && ($0.isNumber || $0 == "-" || $0 == "/") }) else {
+            return nil
+        }
         let fields: [Substring]
         if datePart.contains("-") || datePart.contains("/") {
             let separator: Character = datePart.contains("-") ? "-" : "/"
@@ -381,7 +403,9 @@ public enum BankStatementReader {
                 Substring(String(characters[6..<8])),
             ]
         }
-        guard let year = Int(fields[0]), let month = Int(fields[1]), let day = Int(fields[2]) else { return nil }
+        guard let year = Int(fields[0]), let month = Int(fields[1]), let day = Int(fields[2]) else {
+            return nil
+        }
         return LocalDate(year: year, month: month, day: day)
     }
 }

@@ -6,15 +6,17 @@
 /// - 调节后日记账余额 = 银行存款日记账余额 + 银收企未收 − 银付企未付
 /// - 调节后对账单余额 = 银行对账单余额 + 企收银未收 − 企付银未付
 ///
-/// When every bank line and every book posting since the last reconciliation took part in the
-/// matching, the two adjusted balances agree by construction. When they do not, something was
+/// When the book and the bank agreed at some earlier date (e.g. the last reconciliation, with
+/// its outstanding items) and every bank line and every book posting since then took part in
+/// the matching, the two adjusted balances agree by construction. When they do not, something was
 /// left out or counted twice: an earlier period's outstanding item that was not carried
 /// forward, an item already booked in an earlier period, a balance taken at the wrong date, or
 /// a bank line or posting that belongs to another period. ``renderTable()`` says so loudly.
 public struct ReconciliationStatement: Sendable {
     /// The largest absolute value of each adjustment total; sums beyond it are clamped (they
     /// cannot arise from amounts that ``Money/parse(_:field:maximumFen:allowNegative:)``
-    /// accepts in any realistic number of lines), so that the adjusted balances never overflow.
+    /// accepts in any realistic number of lines), so that adjusting any realistic balance cannot
+    /// overflow.
     public static let maximumTotalFen: Int64 = Int64.max / 8
 
     /// The month reconciled.
@@ -39,7 +41,9 @@ public struct ReconciliationStatement: Sendable {
     public var matchCount: Int
 
     /// 调节后日记账余额: the book balance adjusted by the bank-only items.
-    public var adjustedBookBalanceFen: Int64 { bookBalanceFen + bankReceivedNotBookedFen - bankPaidNotBookedFen }
+    public var adjustedBookBalanceFen: Int64 {
+        bookBalanceFen + bankReceivedNotBookedFen - bankPaidNotBookedFen
+    }
     /// 调节后对账单余额: the bank balance adjusted by the book-only items.
     public var adjustedBankBalanceFen: Int64 { bankBalanceFen + bookReceivedNotBankFen - bookPaidNotBankFen }
     /// Whether the two adjusted balances agree.
@@ -160,7 +164,8 @@ public struct ReconciliationStatement: Sendable {
 
     /// The summary, counterparty and note of a bank line, on one line.
     private func describe(_ line: BankLine) -> String {
-        [line.summary, line.counterpartyName, line.note].filter { !$0.isEmpty }.map(singleLine).joined(separator: "；")
+        [line.summary, line.counterpartyName, line.note].filter { !$0.isEmpty }.map(singleLine).joined(
+            separator: "；")
     }
 
     /// `text` with line breaks replaced by spaces and cut to a readable length.
@@ -174,11 +179,14 @@ public struct ReconciliationStatement: Sendable {
     private func itemsEqualTo(_ magnitude: UInt64) -> [String] {
         var hints: [String] = []
         for line in bankOnly where line.amountFen.magnitude == magnitude {
-            hints.append("对账单第 \(line.line) 行 \(line.date) \(Money(fen: line.amountFen).formatted) \(describe(line))")
+            hints.append(
+                "对账单第 \(line.line) 行 \(line.date) \(Money(fen: line.amountFen).formatted) \(describe(line))")
         }
         for item in bookOnly where item.amountFen.magnitude == magnitude {
             let source = item.voucher.isEmpty ? "分录 \(item.id)" : "凭证 \(item.voucher)"
-            hints.append("\(source) \(item.date) \(Money(fen: item.amountFen).formatted) \(singleLine(item.reference))")
+            hints.append(
+                "\(source) \(item.date) \(Money(fen: item.amountFen).formatted) \(singleLine(item.reference))"
+            )
         }
         return hints
     }

@@ -63,6 +63,35 @@ public enum Demo {
             summary.batches += 1
         }
         progress("subsidies computed, approved and paid for 2020-01 … 2020-05")
+        _ = try BankReconciliation.importStatement(c, try bankStatement(c), bookCode: "main", actorName: preparer)
+        progress("bank statement for 2020-01 … 2020-05 imported")
         return summary
+    }
+
+    /// The bank's statement of account 102 as the bank would export it: receipts as 贷方发生额,
+    /// payments as 借方发生额 with the payment reference in 附言, a running 余额.
+    static func bankStatement(_ c: isolated Connection) throws -> Table {
+        let rows = try c.query(
+            """
+            SELECT e.entry_date::text, p.side, p.amount_fen, coalesce(en.union_name, '湖北省总工会'), coalesce(en.bank_account, '4200000000000001'),
+                   CASE WHEN e.idempotency_key LIKE 'subsidy:pay:%' THEN 'RL-B' || split_part(e.idempotency_key, ':', 3) || '-' || coalesce(d.code, '') ELSE '消费帮扶补助资金' END
+            FROM relief.postings p JOIN relief.entries e ON e.id = p.entry_id JOIN relief.accounts a ON a.id = p.account_id
+            LEFT JOIN relief.dimension_values d ON d.id = p.enterprise_id LEFT JOIN relief.enterprises en ON en.dimension_id = d.id
+            WHERE a.code = '102' ORDER BY e.entry_date, e.seq, p.line
+            """
+        ).rows
+        var balance: Int64 = 0
+        var lines: [TableRow] = []
+        for (index, row) in rows.enumerated() {
+            let amount = try row.decode(Int64.self, at: 2)
+            let isIn = try row.decode(String.self, at: 1) == "D"
+            balance += isIn ? amount : -amount
+            lines.append(TableRow(line: index + 2, cells: [
+                try row.decode(String.self, at: 0).replacingOccurrences(of: "-", with: ""), isIn ? "来账" : "代发补助",
+                isIn ? "" : Money(fen: amount).plain, isIn ? Money(fen: amount).plain : "", Money(fen: balance).plain,
+                try row.decode(String.self, at: 3), try row.decode(String.self, at: 4), try row.decode(String.self, at: 5),
+            ]))
+        }
+        return Table(fileName: "demo-bank-statement", headers: ["交易日期", "摘要", "借方发生额", "贷方发生额", "余额", "对方户名", "对方账号", "附言"], rows: lines)
     }
 }

@@ -1,0 +1,209 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// The text encoding of a CSV journal.
+public enum CSVEncoding: String, Sendable, Hashable {
+    /// UTF-8 with a byte order mark (EF BB BF), which Excel and WPS on Chinese Windows open correctly.
+    case utf8BOM
+    /// GB18030, the encoding that older Chinese Windows software expects for "CSV"; no BOM.
+    case gb18030
+}
+
+/// Why a journal chunk could not be encoded.
+public struct JournalEncodingError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// What went wrong, in English.
+    public var message: String
+
+    /// Makes an error.
+    public init(message: String) {
+        self.message = message
+    }
+
+    /// The message.
+    public var description: String { message }
+}
+
+/// A journal writer whose chunks are bytes, ready to be written to a file as they come.
+///
+/// The protocol mirrors ``JournalWriter``: ``headerBytes(accounts:)`` once, ``entryBytes(_:)`` for
+/// each entry in chain order, ``footerBytes()`` once. Writers that also conform to
+/// ``JournalWriter`` get a default that encodes their text as UTF-8 (no BOM added);
+/// ``CSVJournalWriter`` replaces it to honour its ``CSVEncoding``.
+public protocol ByteJournalWriter {
+    /// Bytes before the first entry.
+    mutating func headerBytes(accounts: [Account]) throws(JournalEncodingError) -> [UInt8]
+    /// The bytes of one entry.
+    mutating func entryBytes(_ entry: ExportEntry) throws(JournalEncodingError) -> [UInt8]
+    /// Bytes after the last entry.
+    mutating func footerBytes() throws(JournalEncodingError) -> [UInt8]
+}
+
+extension ByteJournalWriter where Self: JournalWriter {
+    /// ``JournalWriter/header(accounts:)`` as UTF-8.
+    public mutating func headerBytes(accounts: [Account]) throws(JournalEncodingError) -> [UInt8] {
+        Array(header(accounts: accounts).utf8)
+    }
+
+    /// ``JournalWriter/entry(_:)`` as UTF-8.
+    public mutating func entryBytes(_ entry: ExportEntry) throws(JournalEncodingError) -> [UInt8] {
+        Array(self.entry(entry).utf8)
+    }
+
+    /// ``JournalWriter/footer()`` as UTF-8.
+    public mutating func footerBytes() throws(JournalEncodingError) -> [UInt8] {
+        Array(footer().utf8)
+    }
+}
+
+/// The journal as CSV for auditors (序时账明细): one row per posting, RFC 4180 quoting, CRLF line
+/// ends, amounts in yuan with two decimals and the red-reversal flag in its own column.
+///
+/// Columns: 链序号, 凭证号, 日期, 摘要, 分录行, 科目编码, 科目名称, 方向, 金额, 红字, 企业, 供应商,
+/// 乡镇, 品类, 渠道, 项目, 备注, 冲销链序号, 录入人, 幂等键, 哈希. 金额 is the positive amount as
+/// posted (`1800.00`); a red posting has 红字 `是` and counts negative on its side.
+///
+/// Write the file with the byte methods (``ByteJournalWriter``): they apply ``encoding``. The
+/// text methods (``JournalWriter``) return the same content as `String`: with ``CSVEncoding/utf8BOM``
+/// the header starts with U+FEFF (so its UTF-8 is the file); with ``CSVEncoding/gb18030`` there is
+/// no BOM and the text still has to be encoded, which only the byte methods do.
+public struct CSVJournalWriter: JournalWriter, ByteJournalWriter, Sendable {
+    /// The column headers, in order.
+    public static let headers = [
+        "链序号", "凭证号", "日期", "摘要", "分录行", "科目编码", "科目名称", "方向", "金额", "红字",
+        "企业", "供应商", "乡镇", "品类", "渠道", "项目", "备注", "冲销链序号", "录入人", "幂等键", "哈希",
+    ]
+
+    /// The encoding of the bytes the writer produces.
+    public var encoding: CSVEncoding
+
+    /// Makes a writer; UTF-8 with BOM unless told otherwise.
+    public init(encoding: CSVEncoding = .utf8BOM) {
+        self.encoding = encoding
+    }
+
+    /// The header row, preceded by the BOM for ``CSVEncoding/utf8BOM``.
+    public mutating func header(accounts: [Account]) -> String {
+        (encoding == .utf8BOM ? CSV.byteOrderMark : "") + CSV.row(Self.headers)
+    }
+
+    /// One row per posting of the entry.
+    public mutating func entry(_ entry: ExportEntry) -> String {
+        var text = ""
+        for posting in entry.postings {
+            text += CSV.row(Self.cells(entry, posting))
+        }
+        return text
+    }
+
+    /// Nothing: CSV has no footer.
+    public mutating func footer() -> String {
+        ""
+    }
+
+    /// The header row in ``encoding``.
+    public mutating func headerBytes(accounts: [Account]) throws(JournalEncodingError) -> [UInt8] {
+        try encode(header(accounts: accounts))
+    }
+
+    /// The entry's rows in ``encoding``.
+    public mutating func entryBytes(_ entry: ExportEntry) throws(JournalEncodingError) -> [UInt8] {
+        try encode(self.entry(entry))
+    }
+
+    /// Nothing.
+    public mutating func footerBytes() throws(JournalEncodingError) -> [UInt8] {
+        try encode(footer())
+    }
+
+    /// The cells of one posting's row, in the order of ``headers``.
+    static func cells(_ entry: ExportEntry, _ posting: ExportPosting) -> [String] {
+        let dimensions = posting.dimensions
+        return [
+            String(entry.seq), entry.voucherReference, entry.date.description, entry.description,
+            String(posting.line), posting.account.code, posting.account.name, posting.side.chinese,
+            Money(fen: posting.amountFen).plain, posting.isRed ? "是" : "否",
+            dimensions.enterprise ?? "", dimensions.supplier ?? "", dimensions.township ?? "",
+            dimensions.category ?? "", dimensions.channel ?? "", dimensions.program ?? "",
+            posting.memo ?? "", entry.reversesSeq.map { String($0) } ?? "", entry.createdBy,
+            entry.idempotencyKey, entry.hashHex,
+        ]
+    }
+
+    private func encode(_ text: String) throws(JournalEncodingError) -> [UInt8] {
+        switch encoding {
+        case .utf8BOM: return Array(text.utf8)
+        case .gb18030: return try GB18030Encoder.encode(text)
+        }
+    }
+}
+
+/// UTF-8 to GB18030 through the C library's iconv (Foundation on Linux lacks GB18030); the
+/// mirror of the decoder in CSVReader.
+enum GB18030Encoder {
+    /// The text in GB18030. Every Unicode scalar has a GB18030 encoding, so this throws only
+    /// when the C library lacks the converter or rejects a character.
+    static func encode(_ text: String) throws(JournalEncodingError) -> [UInt8] {
+        var input = Array(text.utf8)
+        guard !input.isEmpty else {
+            return []
+        }
+        let converter = iconv_open("GB18030", "UTF-8")
+        guard Int(bitPattern: converter) != -1 else {
+            throw JournalEncodingError(
+                message: "the C library has no UTF-8 to GB18030 converter (iconv_open: \(lastError()))")
+        }
+        defer { iconv_close(converter) }
+        // A UTF-8 sequence of n bytes becomes at most max(n, 4) ≤ 2n GB18030 bytes (1→1, 2→2 or 4,
+        // 3→2 or 4, 4→4): twice the input always suffices.
+        var output = [UInt8](repeating: 0, count: input.count * 2 + 16)
+        let outcome: Result<Int, JournalEncodingError> = input.withUnsafeMutableBufferPointer { inputBuffer in
+            output.withUnsafeMutableBufferPointer { outputBuffer in
+                var inputPointer = UnsafeMutableRawPointer(inputBuffer.baseAddress)?
+                    .assumingMemoryBound(to: CChar.self)
+                var inputLeft = inputBuffer.count
+                var outputPointer = UnsafeMutableRawPointer(outputBuffer.baseAddress)?
+                    .assumingMemoryBound(to: CChar.self)
+                var outputLeft = outputBuffer.count
+                let result = iconv(converter, &inputPointer, &inputLeft, &outputPointer, &outputLeft)
+                guard result != -1, inputLeft == 0 else {
+                    let reason = lastError()
+                    let offset = inputBuffer.count - inputLeft
+                    return .failure(failure(at: offset, in: inputBuffer, reason: reason))
+                }
+                guard iconv(converter, nil, nil, &outputPointer, &outputLeft) != -1 else {
+                    return .failure(
+                        JournalEncodingError(message: "cannot finish GB18030 output (iconv: \(lastError()))"))
+                }
+                return .success(outputBuffer.count - outputLeft)
+            }
+        }
+        switch outcome {
+        case .success(let written):
+            output.removeLast(output.count - written)
+            return output
+        case .failure(let error):
+            throw error
+        }
+    }
+
+    /// The error for the character at a byte offset of the UTF-8 input.
+    private static func failure(
+        at offset: Int, in input: UnsafeMutableBufferPointer<UInt8>, reason: String
+    ) -> JournalEncodingError {
+        let end = min(offset + 4, input.count)
+        let scalar = String(decoding: input[offset..<end], as: UTF8.self).unicodeScalars.first
+        let shown = scalar.map { "U+" + String($0.value, radix: 16, uppercase: true) } ?? "end of text"
+        return JournalEncodingError(
+            message: "cannot encode \(shown) at byte \(offset) in GB18030 (iconv: \(reason))")
+    }
+
+    /// The C library's message for `errno`.
+    private static func lastError() -> String {
+        String(cString: strerror(errno))
+    }
+}
