@@ -19,7 +19,29 @@ struct ImportBankStatement: AsyncParsableCommand {
 }
 
 struct Reconcile: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Reconciliations.", subcommands: [Bank.self])
+    static let configuration = CommandConfiguration(abstract: "Reconciliations.", subcommands: [Bank.self, Subsidy.self, Suppliers.self])
+
+    struct Subsidy: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Per enterprise: entitled by the rules, approved, paid, confirmed by the bank; differences flagged.")
+        @Option var program: String = Demo.programCode
+        @Option var period: Period
+        @OptionGroup var options: ReportOptions
+        func run() async throws {
+            let (program, period) = (program, period)
+            try await runReport(book: "main", options: options) { c in try SubsidyReconciliation.report(c, programCode: program, through: period) }
+        }
+    }
+
+    struct Suppliers: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Purchases against supplier confirmations by invoice and amount: unconfirmed, mismatched, duplicated.")
+        @Option var program: String = Demo.programCode
+        @Option var period: Period?
+        @OptionGroup var options: ReportOptions
+        func run() async throws {
+            let (program, period) = (program, period)
+            try await runReport(book: "main", options: options) { c in try SupplierConfirmations.reconcile(c, programCode: program, period: period) }
+        }
+    }
 
     struct Bank: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -74,5 +96,17 @@ struct Export: AsyncParsableCommand {
             }
             print("wrote \(manifest.files.count + 1) files to \(out); chain head #\(manifest.chainSeq) \(manifest.chainHead)")
         }
+    }
+}
+
+struct ImportSupplierConfirmations: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "supplier-confirmations", abstract: "What suppliers or the county report as sold: 供应商信用代码, 发票号码, 金额（元）, 销售日期[, 购买方].")
+    @Argument var file: String
+    @Option var program: String = Demo.programCode
+    func run() async throws {
+        let table = try readTable(file)
+        let (program, actor) = (program, Session.actorName)
+        print(try await withConnection { c in try SupplierConfirmations.importFile(c, table, programCode: program, actorName: actor) })
     }
 }

@@ -177,8 +177,19 @@ struct ReportCommand: AsyncParsableCommand {
         abstract: "Reports, each as a table, CSV, JSON or XLSX.",
         subcommands: [
             TrialBalanceReport.self, Monthly.self, GeneralLedger.self, AccountLedger.self, JournalReport.self, Statement.self,
-            SubsidyLedger.self, Exceptions.self,
+            SubsidyLedger.self, Exceptions.self, Supervision.self,
         ])
+
+    struct Supervision: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "县市工会监督: the county and district unions, with the paired county's suppliers and purchases.")
+        @Option var program: String = Demo.programCode
+        @Option(name: .customLong("as-of")) var asOf: LocalDate?
+        @OptionGroup var options: ReportOptions
+        func run() async throws {
+            let (program, asOf) = (program, asOf ?? todayInChina())
+            try await runReport(book: "main", options: options) { c in try ProgramReports.supervision(c, programCode: program, asOf: asOf) }
+        }
+    }
 
     struct Monthly: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "月报: target, this month, cumulative, 完成率 and rank per enterprise; --by township|category|channel for a breakdown.")

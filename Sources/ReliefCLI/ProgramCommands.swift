@@ -25,7 +25,7 @@ struct Import: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Import master data or purchases from CSV (UTF-8, with or without BOM, or GB18030) or XLSX; see docs/IMPORTS.md.",
         discussion: "Every row is checked first; any problem rejects the whole file, listing each by line and column, and nothing is written. Importing the same file again changes nothing.",
-        subcommands: [Enterprises.self, Suppliers.self, Products.self, PurchasesImport.self, ImportBankStatement.self])
+        subcommands: [Enterprises.self, Suppliers.self, Products.self, PurchasesImport.self, ImportBankStatement.self, ImportSupplierConfirmations.self])
 
     struct Enterprises: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Enterprises: 统一社会信用代码, 企业名称, 工会名称, 年度, 会员人数, 年度采购目标（元）[, 开户银行, 银行账号].")

@@ -216,5 +216,38 @@ struct ProgramCLITests {
         await admin.close()
         #expect(name == "乙公司/乙工会")
     }
+
+    @Test func exportsPacksAndReconciliationThroughTheBinary() async throws {
+        let cli = try await CLI.make("cli_audit")
+        #expect(try cli.run("demo").exitCode == 0)
+        let reconcile = try cli.run("reconcile", "bank", "--period", "2020-05")
+        #expect(reconcile.exitCode == 0, "\(reconcile.error)")
+        #expect(reconcile.output.contains("调节后余额相等"))
+        let csv = cli.folder.appendingPathComponent("journal.csv").path
+        #expect(try cli.run("export", "journal", "--format", "csv", "--out", csv).exitCode == 0)
+        #expect(Array(try Data(contentsOf: URL(fileURLWithPath: csv)).prefix(3)) == [0xEF, 0xBB, 0xBF])
+        let gb = cli.folder.appendingPathComponent("journal-gb.csv").path
+        #expect(try cli.run("export", "journal", "--format", "csv", "--encoding", "gb18030", "--out", gb, "--period", "2020-05").exitCode == 0)
+        #expect(try TableReader.read(Array(try Data(contentsOf: URL(fileURLWithPath: gb))), fileName: "gb").encoding == .gb18030)
+        let pack = cli.folder.appendingPathComponent("pack").path
+        let made = try cli.run("export", "pack", "--period", "2020-05", "--out", pack)
+        #expect(made.exitCode == 0, "\(made.error)")
+        // Offline: no database in the environment at all.
+        var offline = cli
+        offline = CLI(environment: cli.environment.filter { $0.key != "DATABASE_URL" }.merging(["PGHOST": "/nonexistent"]) { $1 }, folder: cli.folder)
+        #expect(try offline.run("verify", "--pack", pack).exitCode == 0)
+        let tb = pack + "/trial-balance.csv"
+        var bytes = Array(try Data(contentsOf: URL(fileURLWithPath: tb)))
+        bytes[bytes.count - 4] = bytes[bytes.count - 4] == 0x31 ? 0x32 : 0x31
+        try Data(bytes).write(to: URL(fileURLWithPath: tb))
+        let broken = try offline.run("verify", "--pack", pack)
+        #expect(broken.exitCode == 1)
+        #expect(broken.error.contains("trial-balance.csv: changed"), "\(broken.error)")
+        let statement = try cli.run("report", "statement", "--enterprise", DemoData().enterprises.rows[0].cells[0], "--period", "2020-05")
+        #expect(statement.output.contains("（大写）：人民币"))
+        let xlsx = cli.folder.appendingPathComponent("monthly.xlsx").path
+        #expect(try cli.run("report", "monthly", "--period", "2020-05", "--format", "xlsx", "--out", xlsx).exitCode == 0)
+        #expect(try TableReader.read(Array(try Data(contentsOf: URL(fileURLWithPath: xlsx))), fileName: "m.xlsx").headers.first == "排名")
+    }
 }
 

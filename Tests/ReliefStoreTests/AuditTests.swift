@@ -158,5 +158,63 @@ struct AuditTests {
         #expect(hledger.filter { $0.value != 0 }.count == compared && beancount.filter { $0.value != 0 }.count == compared)
         await books.close()
     }
+
+    @Test func subsidyReconciliationFlagsAnOverpaymentTheBankHasNotSeen() async throws {
+        let books = try await ProgramTests.demoBooks("subsidyrec")
+        let may = Period(year: 2020, month: 5)!
+        let clean = try await books.admin.run { c in try SubsidyReconciliation.report(c, programCode: Demo.programCode, through: may) }
+        #expect(clean.rows.allSatisfy { $0.last == .text("一致") }, "\(clean.rows.filter { $0.last != .text("一致") })")
+        #expect(clean.rows.count == 23)
+        let enterprise = DemoData().enterprises.rows[3].cells[0]
+        try await books.admin.run { c in
+            _ = try PostingWriter.post(c, bookCode: "main", actorName: "test", drafts: [EntryDraft(
+                idempotencyKey: "subsidy:pay:999:0", date: LocalDate(year: 2020, month: 5, day: 31)!, description: "重复拨付",
+                postings: [
+                    PostingDraft(accountCode: "215", side: .debit, amount: Money(fen: 12_345), dimensions: Dimensions(enterprise: enterprise)),
+                    PostingDraft(accountCode: "102", side: .credit, amount: Money(fen: 12_345), dimensions: Dimensions(enterprise: enterprise)),
+                ])])
+        }
+        let flagged = try await books.admin.run { c in try SubsidyReconciliation.report(c, programCode: Demo.programCode, through: may) }
+        let row = try #require(flagged.rows.first { $0.first == .text(enterprise) })
+        guard case .text(let flag) = row.last else { Issue.record("no flag"); return }
+        #expect(flag.contains("多付 123.45") && flag.contains("银行未确认 123.45"), "\(flag)")
+        #expect(flagged.rows.filter { $0.last != .text("一致") }.count == 1)
+        await books.close()
+    }
+
+    @Test func supplierConfirmationsSortOutConfirmedMismatchedUnconfirmedDuplicatedUnknown() async throws {
+        let books = try await ProgramTests.demoBooks("confirm")
+        let purchases = try await books.admin.run { c in
+            try c.query(
+                """
+                SELECT s.credit_code, p.invoice_number, sum(l.amount_fen)::bigint, p.purchase_date::text FROM relief.purchases p
+                JOIN relief.purchase_lines l ON l.purchase_id = p.id JOIN relief.suppliers s ON s.id = p.supplier_id
+                WHERE p.purchase_date BETWEEN '2020-05-01' AND '2020-05-31' GROUP BY 1, 2, 4 ORDER BY 2 LIMIT 4
+                """
+            ).rows.map { (try $0.decode(String.self, at: 0), try $0.decode(String.self, at: 1), try $0.decode(Int64.self, at: 2), try $0.decode(String.self, at: 3)) }
+        }
+        #expect(purchases.count == 4)
+        var lines = ["供应商信用代码,发票号码,金额（元）,销售日期"]
+        lines.append("\(purchases[0].0),\(purchases[0].1),\(Money(fen: purchases[0].2).plain),\(purchases[0].3)")            // confirmed
+        lines.append("\(purchases[1].0),\(purchases[1].1),\(Money(fen: purchases[1].2 + 100).plain),\(purchases[1].3)")      // amount mismatch
+        lines.append("\(purchases[2].0),\(purchases[2].1),\(Money(fen: purchases[2].2).plain),\(purchases[2].3)")            // duplicated …
+        lines.append("\(purchases[2].0),\(purchases[2].1),\(Money(fen: purchases[2].2).plain),\(purchases[2].3)")            // … twice
+        lines.append("\(purchases[0].0),99999999,10.00,2020-05-15")                                                          // unknown
+        let table = try csv("confirm.csv", lines)
+        _ = try await books.admin.run { c in try SupplierConfirmations.importFile(c, table, programCode: Demo.programCode, actorName: "county") }
+        let again = try await books.admin.run { c in try SupplierConfirmations.importFile(c, table, programCode: Demo.programCode, actorName: "county") }
+        #expect(again.created == 0)
+        let report = try await books.admin.run { c in try SupplierConfirmations.reconcile(c, programCode: Demo.programCode, period: Period(year: 2020, month: 5)!) }
+        func status(_ invoice: String) -> String {
+            guard let row = report.rows.first(where: { $0.first == .text(invoice) }), case .text(let text) = row.last else { return "" }
+            return text
+        }
+        #expect(status(purchases[0].1).hasPrefix("CONFIRMED"))
+        #expect(status(purchases[1].1).hasPrefix("MISMATCHED"))
+        #expect(status(purchases[2].1).hasPrefix("DUPLICATED"))
+        #expect(status(purchases[3].1).hasPrefix("UNCONFIRMED"))
+        #expect(status("99999999").hasPrefix("UNKNOWN"))
+        await books.close()
+    }
 }
 

@@ -197,4 +197,56 @@ public enum ProgramReports {
         report.notes = ["共 \(report.rows.count) 项"]
         return report
     }
+
+    /// The supervision view: each county or district union under the operator; for the union of
+    /// the paired county, its suppliers (certified now, lapsed), what enterprises bought from them and
+    /// how much was judged ineligible.
+    public static func supervision(_ c: isolated Connection, programCode: String, asOf: LocalDate) throws -> Report {
+        let program = try ProgramContext.load(c, code: programCode)
+        let supplierFacts = try c.query(
+            """
+            SELECT count(*)::bigint,
+                   count(*) FILTER (WHERE EXISTS (SELECT 1 FROM relief.certifications ce WHERE ce.supplier_id = s.id AND ce.product_id IS NULL
+                                                    AND ce.valid_from <= $2::date AND (ce.valid_to IS NULL OR ce.valid_to >= $2::date)))::bigint,
+                   coalesce((SELECT sum(l.amount_fen) FROM relief.purchase_lines l JOIN relief.purchases p ON p.id = l.purchase_id WHERE p.program_id = $1 AND p.purchase_date <= $2::date), 0)::bigint,
+                   coalesce((SELECT sum(l.amount_fen) FROM relief.purchase_lines l JOIN relief.purchases p ON p.id = l.purchase_id WHERE p.program_id = $1 AND NOT l.eligible AND p.purchase_date <= $2::date), 0)::bigint
+            FROM relief.suppliers s WHERE s.tenant_id = $3 AND s.township = ANY ($4::text[])
+            """, [program.id, asOf.description, MasterData.tenantID, PostgresArray.text(program.facts.townships.sorted())]
+        ).single()
+        let unions = try c.query(
+            """
+            SELECT o.code, o.name, o.kind, coalesce(o.region, ''), coalesce(parent.name, '')
+            FROM relief.organisations o LEFT JOIN relief.organisations parent ON parent.id = o.parent_id
+            WHERE o.tenant_id = $1 AND o.kind <> 'operator' ORDER BY o.kind, o.code
+            """, [MasterData.tenantID]
+        ).rows
+        var report = Report(
+            title: "县市工会监督 截至 \(asOf)",
+            columns: [
+                .init("code", "编码", .code), .init("union", "工会"), .init("kind", "类别"), .init("region", "地区"), .init("parent", "上级"),
+                .init("suppliers", "供应商", .number), .init("certified", "认证有效", .number), .init("lapsed", "认证失效", .number),
+                .init("purchases_fen", "帮扶采购", .money), .init("ineligible_fen", "不合格", .money),
+            ])
+        for union in unions {
+            let region = try union.decode(String.self, at: 3)
+            let paired = region.contains(program.facts.pairedCounty)
+            let kind = try union.decode(String.self, at: 2) == "county_union" ? "县级工会" : "区级工会"
+            var row: [Report.Value] = [
+                .text(try union.decode(String.self, at: 0)), .text(try union.decode(String.self, at: 1)), .text(kind), .text(region),
+                .text(try union.decode(String.self, at: 4)),
+            ]
+            if paired {
+                let total = try supplierFacts.decode(Int64.self, at: 0)
+                let certified = try supplierFacts.decode(Int64.self, at: 1)
+                row += [.number(String(total)), .number(String(certified)), .number(String(total - certified)),
+                        .fen(try supplierFacts.decode(Int64.self, at: 2)), .fen(try supplierFacts.decode(Int64.self, at: 3))]
+            } else {
+                row += [.empty, .empty, .empty, .empty, .empty]
+            }
+            report.rows.append(row)
+        }
+        report.notes = ["对口县：\(program.facts.pairedCounty)（\(program.facts.townships.count) 个乡镇）；其余县市工会暂无帮扶供应商数据"]
+        return report
+    }
 }
+

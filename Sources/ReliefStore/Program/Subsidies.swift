@@ -96,11 +96,12 @@ public enum Subsidies {
                                AND p.purchase_date BETWEEN $2::date AND $3::date AND p.channel = ANY ($4::text[])), 0)::bigint,
                    coalesce((SELECT y.members FROM relief.enterprise_years y WHERE y.enterprise_id = e.id AND y.year = $5), 0),
                    coalesce((SELECT sum(i.amount_fen) FROM relief.subsidy_items i JOIN relief.subsidy_batches b ON b.id = i.batch_id
-                             WHERE i.enterprise_id = e.id AND b.program_id = $1 AND b.status <> 'prepared' AND b.period / 100 = $5), 0)::bigint
+                             WHERE i.enterprise_id = e.id AND b.program_id = $1 AND b.status <> 'prepared' AND b.period / 100 = $5
+                               AND b.period < $7), 0)::bigint
             FROM relief.enterprises e WHERE e.tenant_id = $6 ORDER BY e.credit_code
             """,
             [program.id, period.firstDay.description, period.lastDay.description, PostgresArray.text(rule.eligibleChannels.sorted()),
-             period.year, MasterData.tenantID]
+             period.year, MasterData.tenantID, period.yyyymm]
         ).rows
         let inputs = try rows.map { row in
             SubsidyInput(
