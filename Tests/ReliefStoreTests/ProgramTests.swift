@@ -221,6 +221,11 @@ struct ProgramTests {
         }
         let receivable = try await books.admin.run { c in try Reports.balance(c, bookCode: "main", accountCode: "135", asOf: nil) }
         #expect(receivable.debitFen == 10_000 && receivable.creditFen == 10_000)
+        // The subsidy ledger: paid and settled by the bank, 100.00 clawed back, nothing still owed.
+        let ledger = try await books.admin.run { c in try ProgramReports.subsidyLedger(c, programCode: Demo.programCode, asOf: date) }
+        let row = try #require(ledger.rows.first { $0.first == .text(enterprise) })
+        #expect(row[4] == .fen(approved) && row[5] == .fen(approved))
+        #expect(row[6] == .fen(10_000) && row[7] == .fen(0) && row[8] == .fen(0))
         #expect(try await books.verify().isSound)
         await books.close()
     }

@@ -100,8 +100,9 @@ public enum ProgramReports {
         return report
     }
 
-    /// The subsidy ledger: per enterprise allocated (in batches), approved, paid, clawed back, repaid,
-    /// outstanding payable, with the age of the oldest unpaid approval.
+    /// The subsidy ledger: per enterprise allocated (in batches), approved, paid, settled (payments
+    /// the bank statement confirms), clawed back, still owed back, payable, with the age of the
+    /// oldest unpaid approval.
     public static func subsidyLedger(_ c: isolated Connection, programCode: String, asOf: LocalDate) throws -> Report {
         let program = try ProgramContext.load(c, code: programCode)
         let rows = try c.query(
@@ -110,38 +111,60 @@ public enum ProgramReports {
                 SELECT i.enterprise_id, b.status, b.approved_at, i.amount_fen FROM relief.subsidy_items i
                 JOIN relief.subsidy_batches b ON b.id = i.batch_id WHERE b.program_id = $1),
             money AS (
-                SELECT d.code, a.code AS account,
+                SELECT d.code, a.code AS account, e.idempotency_key LIKE 'subsidy:%' AS batch_entry,
                        sum((CASE p.side WHEN 'D' THEN 1 ELSE -1 END) * (CASE WHEN e.reverses_id IS NULL THEN 1 ELSE -1 END) * p.amount_fen) AS net
                 FROM relief.postings p JOIN relief.entries e ON e.id = p.entry_id JOIN relief.accounts a ON a.id = p.account_id
                 JOIN relief.books bk ON bk.id = e.book_id JOIN relief.dimension_values d ON d.id = p.enterprise_id
                 WHERE bk.code = $2 AND a.code IN ('508', '215', '135') AND e.entry_date <= $3::date
-                GROUP BY d.code, a.code)
+                GROUP BY 1, 2, 3)
             SELECT en.credit_code, en.name,
                    coalesce((SELECT sum(amount_fen) FROM items WHERE enterprise_id = en.id), 0)::bigint,
                    coalesce((SELECT sum(amount_fen) FROM items WHERE enterprise_id = en.id AND status <> 'prepared'), 0)::bigint,
                    coalesce((SELECT sum(amount_fen) FROM items WHERE enterprise_id = en.id AND status = 'paid'), 0)::bigint,
-                   coalesce((SELECT -net FROM money WHERE code = en.credit_code AND account = '215'), 0)::bigint,
-                   coalesce((SELECT net FROM money WHERE code = en.credit_code AND account = '135'), 0)::bigint,
+                   coalesce((SELECT -sum(net) FROM money WHERE code = en.credit_code AND account = '508' AND NOT batch_entry), 0)::bigint,
+                   coalesce((SELECT sum(net) FROM money WHERE code = en.credit_code AND account = '135'), 0)::bigint,
+                   coalesce((SELECT -sum(net) FROM money WHERE code = en.credit_code AND account = '215'), 0)::bigint,
                    (SELECT ($3::date - min(approved_at)::date) FROM items WHERE enterprise_id = en.id AND status = 'approved')
             FROM relief.enterprises en WHERE en.tenant_id = $4 ORDER BY en.credit_code
             """, [program.id, program.bookCode, asOf.description, MasterData.tenantID]
         ).rows
+        let settled = try settledByBank(c, bookCode: program.bookCode, asOf: asOf)
         var report = Report(
             title: "补助台账 截至 \(asOf)",
             columns: [
                 .init("credit_code", "统一社会信用代码", .code), .init("enterprise", "企业"), .init("allocated_fen", "测算分配", .money),
-                .init("approved_fen", "已核定", .money), .init("paid_fen", "已拨付", .money), .init("payable_fen", "应付未付", .money),
-                .init("clawback_owed_fen", "追回待收", .money), .init("ageing", "账龄"),
+                .init("approved_fen", "已核定", .money), .init("paid_fen", "已拨付", .money), .init("settled_fen", "已结清（银行确认）", .money),
+                .init("clawed_back_fen", "已追回", .money), .init("clawback_owed_fen", "追回待收", .money), .init("payable_fen", "应付未付", .money),
+                .init("ageing", "账龄"),
             ])
-        var totals = [Int64](repeating: 0, count: 5)
+        var totals = [Int64](repeating: 0, count: 7)
         for row in rows {
-            let values = try (2...6).map { try row.decode(Int64.self, at: $0) }
-            for index in 0..<5 { totals[index] += values[index] }
-            let age = try row.decodeOptional(Int.self, at: 7)
-            report.rows.append([.text(try row.decode(String.self, at: 0)), .text(try row.decode(String.self, at: 1))] + values.map { .fen($0) } + [.text(age.map(ageBucket) ?? "")])
+            let code = try row.decode(String.self, at: 0)
+            let base = try (2...4).map { try row.decode(Int64.self, at: $0) }
+            let values = base + [settled[code] ?? 0] + (try (5...7).map { try row.decode(Int64.self, at: $0) })
+            for index in 0..<7 { totals[index] += values[index] }
+            let age = try row.decodeOptional(Int.self, at: 8)
+            report.rows.append([.text(code), .text(try row.decode(String.self, at: 1))] + values.map { .fen($0) } + [.text(age.map(ageBucket) ?? "")])
         }
         report.totals = [.empty, .text("合计")] + totals.map { .fen($0) } + [.empty]
         return report
+    }
+
+    /// Per enterprise: subsidy payments on 102 that the bank statement confirms (matched lines).
+    static func settledByBank(_ c: isolated Connection, bookCode: String, asOf: LocalDate) throws -> [String: Int64] {
+        let (match, _) = try BankReconciliation.reconcile(c, bookCode: bookCode, period: asOf.period)
+        let matched = Set(match.matches.flatMap(\.bookItems))
+        var settled: [String: Int64] = [:]
+        for row in try c.query(
+            """
+            SELECT e.id * 1000 + p.line, d.code, p.amount_fen FROM relief.postings p JOIN relief.entries e ON e.id = p.entry_id
+            JOIN relief.books b ON b.id = e.book_id JOIN relief.accounts a ON a.id = p.account_id JOIN relief.dimension_values d ON d.id = p.enterprise_id
+            WHERE b.code = $1 AND a.code = '102' AND p.side = 'C' AND e.idempotency_key LIKE 'subsidy:pay:%' AND e.entry_date <= $2::date
+            """, [bookCode, asOf.description]
+        ).rows where matched.contains(try row.decode(Int64.self, at: 0)) {
+            settled[try row.decode(String.self, at: 1), default: 0] += try row.decode(Int64.self, at: 2)
+        }
+        return settled
     }
 
     static func ageBucket(_ days: Int) -> String {

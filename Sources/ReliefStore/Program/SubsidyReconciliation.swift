@@ -28,19 +28,7 @@ public enum SubsidyReconciliation {
             FROM relief.enterprises e WHERE e.tenant_id = $4 ORDER BY e.credit_code
             """, [program.id, period.yyyymm, period.lastDay.description, MasterData.tenantID]
         ).rows
-        // What the bank confirms: payment postings on 102 matched to a statement line.
-        let (match, _) = try BankReconciliation.reconcile(c, bookCode: program.bookCode, period: period)
-        let matchedIDs = Set(match.matches.flatMap(\.bookItems))
-        var confirmed: [String: Int64] = [:]
-        for row in try c.query(
-            """
-            SELECT e.id * 1000 + p.line, d.code, p.amount_fen FROM relief.postings p JOIN relief.entries e ON e.id = p.entry_id
-            JOIN relief.accounts a ON a.id = p.account_id JOIN relief.dimension_values d ON d.id = p.enterprise_id
-            WHERE a.code = '102' AND p.side = 'C' AND e.idempotency_key LIKE 'subsidy:pay:%' AND e.entry_date <= $1::date
-            """, [period.lastDay.description]
-        ).rows where matchedIDs.contains(try row.decode(Int64.self, at: 0)) {
-            confirmed[try row.decode(String.self, at: 1), default: 0] += try row.decode(Int64.self, at: 2)
-        }
+        let confirmed = try ProgramReports.settledByBank(c, bookCode: program.bookCode, asOf: period.lastDay)
         var report = Report(
             title: "补助对账 截至 \(period)",
             columns: [
