@@ -20,6 +20,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/weichsel/ZIPFoundation.git", from: "0.9.20"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-auth.git", from: "2.5.0"),
     ],
     targets: [
         // C shim: libpq from libpq-dev, found by pkg-config.
@@ -63,7 +64,10 @@ let package = Package(
         // PostgreSQL-backed books: migrations, posting path, reports, verification.
         .target(
             name: "ReliefStore",
-            dependencies: ["Postgres", "ReliefCore", "ReliefMigrations", "EmbeddedPostgres"],
+            dependencies: [
+                "Postgres", "ReliefCore", "ReliefMigrations", "EmbeddedPostgres",
+                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+            ],
             swiftSettings: strict
         ),
         // The command-line interface as a library so that tests can drive it.

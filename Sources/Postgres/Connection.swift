@@ -84,6 +84,7 @@ public actor Connection {
     private nonisolated let executor: ThreadExecutor
     private nonisolated let cancelToken: CancelToken
     private var handle: OpaquePointer?
+    private var savepointDepth = 0
     private let logger: Logger
 
     public nonisolated var unownedExecutor: UnownedSerialExecutor {
@@ -205,6 +206,22 @@ public actor Connection {
         _ body: (isolated Connection) throws -> T
     ) throws -> T {
         precondition(maximumAttempts >= 1, "maximumAttempts must be at least 1")
+        if let handle, PQtransactionStatus(handle) == PQTRANS_INTRANS {
+            // Already inside a transaction: nest with a savepoint, so the outer transaction (and
+            // its SET LOCAL settings) stays in charge of COMMIT. No retry: the outer one retries.
+            savepointDepth += 1
+            let name = "relief_sp_\(savepointDepth)"
+            defer { savepointDepth -= 1 }
+            try execute("SAVEPOINT \(name)")
+            do {
+                let value = try body(self)
+                try execute("RELEASE SAVEPOINT \(name)")
+                return value
+            } catch {
+                _ = try? execute("ROLLBACK TO SAVEPOINT \(name)")
+                throw error
+            }
+        }
         var attempt = 1
         while true {
             do {

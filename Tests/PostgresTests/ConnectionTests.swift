@@ -207,3 +207,27 @@ struct ConnectionPoolTests {
         await pool.shutdown()
     }
 }
+
+@Suite("nested transactions")
+struct NestedTransactionTests {
+    @Test func anInnerTransactionIsASavepointAndTheOuterOneCommits() async throws {
+        let connection = try await Connection.connect(try await TestDatabase.fresh("nested"))
+        try await connection.run { c in _ = try c.execute("CREATE TABLE t (n int)") }
+        let setting = try await connection.transaction { c in
+            try c.execute("SET LOCAL application_name = 'outer'")
+            _ = try c.transactionIsolated { inner in try inner.execute("INSERT INTO t VALUES (1)") }
+            do {
+                try c.transactionIsolated { inner in
+                    try inner.execute("INSERT INTO t VALUES (2)")
+                    try inner.execute("SELECT 1/0")
+                }
+            } catch {}
+            // Still inside the outer transaction, with its local setting.
+            return try c.query("SHOW application_name").single().decode(String.self, at: 0)
+        }
+        #expect(setting == "outer")
+        let rows = try await connection.run { c in try c.query("SELECT n FROM t ORDER BY n").rows.map { try $0.decode(Int.self, at: 0) } }
+        #expect(rows == [1])  // the failed inner block rolled back alone
+        await connection.close()
+    }
+}

@@ -1,0 +1,192 @@
+import Foundation
+import HummingbirdBcrypt
+public import Postgres
+import ReliefCore
+
+/// The roles of DESIGN.md "Access".
+public enum Role: String, Sendable, CaseIterable {
+    case admin
+    case financePreparer = "finance_preparer"
+    case financeApprover = "finance_approver"
+    case enterpriseClerk = "enterprise_clerk"
+    case auditor
+
+    /// The database role a transaction of this user runs as.
+    public var databaseRole: String {
+        switch self {
+        case .enterpriseClerk: return "relief_clerk"
+        case .auditor: return "relief_auditor"
+        case .admin, .financePreparer, .financeApprover: return "relief_app"
+        }
+    }
+}
+
+/// A signed-in user.
+public struct User: Sendable, Hashable {
+    /// Database id.
+    public var id: Int
+    /// Login name.
+    public var login: String
+    /// Display name.
+    public var displayName: String
+    /// Role.
+    public var role: Role
+    /// For a clerk: the enterprise's id and credit code.
+    public var enterpriseID: Int?
+    /// For a clerk: the enterprise's 统一社会信用代码.
+    public var enterpriseCode: String?
+
+    /// How the user appears as `created_by` and in the audit log: `role:login`.
+    public var actorName: String { "\(role.rawValue):\(login)" }
+}
+
+/// Why access was refused.
+public enum AccessError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// Wrong login or password (which one is not said).
+    case invalidCredentials
+    /// Too many failed attempts recently.
+    case throttled(retryAfterMinutes: Int)
+    /// Input that cannot make a user or token.
+    case invalid(String)
+
+    public var description: String {
+        switch self {
+        case .invalidCredentials: return "login or password is wrong"
+        case .throttled(let minutes): return "too many failed logins; try again in \(minutes) minutes"
+        case .invalid(let message): return message
+        }
+    }
+}
+
+/// Users, passwords (bcrypt), API tokens (stored as SHA-256), login throttling, the audit log, and
+/// transactions that run as the user's database role with its enterprise set, so that PostgreSQL's
+/// grants and row-level security apply to every statement.
+public enum Access {
+    /// bcrypt cost (2^10 rounds).
+    public static let bcryptCost: UInt8 = 10
+    /// Failed logins allowed per login within ``throttleWindowMinutes``.
+    public static let maximumFailedLogins = 5
+    /// The throttling window.
+    public static let throttleWindowMinutes = 15
+    /// Shortest password accepted.
+    public static let minimumPasswordLength = 10
+
+    /// Creates a user; a clerk names its enterprise by credit code.
+    @discardableResult
+    public static func addUser(
+        _ c: isolated Connection, login: String, displayName: String, role: Role, enterpriseCreditCode: String?, password: String
+    ) throws -> User {
+        guard password.count >= minimumPasswordLength else {
+            throw AccessError.invalid("the password must have at least \(minimumPasswordLength) characters")
+        }
+        guard (role == .enterpriseClerk) == (enterpriseCreditCode != nil) else {
+            throw AccessError.invalid(role == .enterpriseClerk ? "an enterprise clerk needs --enterprise" : "only an enterprise clerk is bound to an enterprise")
+        }
+        var enterpriseID: Int?
+        if let code = enterpriseCreditCode {
+            guard let row = try c.query("SELECT id FROM relief.enterprises WHERE tenant_id = $1 AND credit_code = $2", [MasterData.tenantID, code]).rows.first else {
+                throw AccessError.invalid("unknown enterprise \(code)")
+            }
+            enterpriseID = try row.decode(Int.self, at: 0)
+        }
+        let id = try c.query(
+            "INSERT INTO relief.users (tenant_id, login, display_name, role, enterprise_id, password_hash) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+            [MasterData.tenantID, login.lowercased(), displayName, role.rawValue, enterpriseID, Bcrypt.hash(password, cost: bcryptCost)]
+        ).single().decode(Int.self, at: 0)
+        return User(id: id, login: login.lowercased(), displayName: displayName, role: role, enterpriseID: enterpriseID, enterpriseCode: enterpriseCreditCode)
+    }
+
+    /// Checks a password. Every attempt is recorded; after ``maximumFailedLogins`` failures within the
+    /// window the login is refused without checking the password.
+    public static func authenticate(_ c: isolated Connection, login: String, password: String, remote: String) throws -> User {
+        let name = login.lowercased()
+        let failures = try c.query(
+            "SELECT count(*) FROM relief.login_attempts WHERE login = $1 AND NOT succeeded AND at > clock_timestamp() - make_interval(mins => $2)",
+            [name, throttleWindowMinutes]
+        ).single().decode(Int.self, at: 0)
+        if failures >= maximumFailedLogins {
+            try record(c, login: name, remote: remote, succeeded: false)
+            throw AccessError.throttled(retryAfterMinutes: throttleWindowMinutes)
+        }
+        let row = try c.query("SELECT password_hash FROM relief.users WHERE tenant_id = $1 AND login = $2 AND disabled_at IS NULL", [MasterData.tenantID, name]).rows.first
+        let hash = try row?.decode(String.self, at: 0)
+        guard let hash, Bcrypt.verify(password, hash: hash), let user = try user(c, login: name) else {
+            try record(c, login: name, remote: remote, succeeded: false)
+            throw AccessError.invalidCredentials
+        }
+        try record(c, login: name, remote: remote, succeeded: true)
+        return user
+    }
+
+    private static func record(_ c: isolated Connection, login: String, remote: String, succeeded: Bool) throws {
+        try c.query("INSERT INTO relief.login_attempts (login, remote, succeeded) VALUES ($1, $2, $3)", [login, remote, succeeded])
+    }
+
+    /// An active user by login.
+    public static func user(_ c: isolated Connection, login: String) throws -> User? {
+        try c.query(
+            """
+            SELECT u.id, u.login, u.display_name, u.role, u.enterprise_id, e.credit_code
+            FROM relief.users u LEFT JOIN relief.enterprises e ON e.id = u.enterprise_id
+            WHERE u.tenant_id = $1 AND u.login = $2 AND u.disabled_at IS NULL
+            """, [MasterData.tenantID, login.lowercased()]
+        ).rows.first.map(decodeUser)
+    }
+
+    static func decodeUser(_ row: PostgresRow) throws -> User {
+        User(
+            id: try row.decode(Int.self, at: 0), login: try row.decode(String.self, at: 1), displayName: try row.decode(String.self, at: 2),
+            role: Role(rawValue: try row.decode(String.self, at: 3)) ?? .auditor, enterpriseID: try row.decodeOptional(Int.self, at: 4),
+            enterpriseCode: try row.decodeOptional(String.self, at: 5))
+    }
+
+    /// Creates an API token for `login`, valid for `days`; returns the token, which is shown once
+    /// and stored only as its SHA-256.
+    public static func createToken(_ c: isolated Connection, login: String, name: String, days: Int) throws -> String {
+        guard (1...366).contains(days) else { throw AccessError.invalid("a token lives 1 to 366 days") }
+        guard let user = try user(c, login: login) else { throw AccessError.invalid("no active user \(login)") }
+        var generator = SystemRandomNumberGenerator()
+        let token = "rl_" + Chain.hex((0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) })
+        try c.query(
+            "INSERT INTO relief.api_tokens (user_id, name, token_hash, expires_at) VALUES ($1, $2, $3, now() + make_interval(days => $4))",
+            [user.id, name, Chain.hex(Chain.sha256(Array(token.utf8))), days])
+        return token
+    }
+
+    /// The user a token belongs to: nil when unknown, revoked, expired, or its user is disabled
+    /// (a token never outlives its user).
+    public static func user(_ c: isolated Connection, token: String) throws -> User? {
+        try c.query(
+            """
+            SELECT u.id, u.login, u.display_name, u.role, u.enterprise_id, e.credit_code
+            FROM relief.api_tokens t JOIN relief.users u ON u.id = t.user_id LEFT JOIN relief.enterprises e ON e.id = u.enterprise_id
+            WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND t.expires_at > now() AND u.disabled_at IS NULL
+            """, [Chain.hex(Chain.sha256(Array(token.utf8)))]
+        ).rows.first.map(decodeUser)
+    }
+
+    /// Disables a user; its tokens and sessions stop working.
+    public static func disable(_ c: isolated Connection, login: String) throws {
+        try c.query("UPDATE relief.users SET disabled_at = now() WHERE tenant_id = $1 AND login = $2 AND disabled_at IS NULL", [MasterData.tenantID, login.lowercased()])
+    }
+
+    /// Runs `body` in a transaction as `user`: `SET LOCAL ROLE` to the user's database role, with the
+    /// acting user and enterprise as transaction settings. Grants and row-level security then
+    /// confine every statement, whatever the application's queries forget.
+    public static func asUser<T>(_ c: isolated Connection, _ user: User, _ body: @Sendable (isolated Connection) throws -> T) throws -> T {
+        try c.transactionIsolated { t in
+            try t.execute("SET LOCAL ROLE \(user.role.databaseRole)")
+            try t.query("SELECT set_config('relief.actor', $1, true), set_config('relief.enterprise_id', $2, true)",
+                        [user.actorName, user.enterpriseID.map(String.init) ?? ""])
+            return try body(t)
+        }
+    }
+
+    /// Appends to the audit log: who, what, on what, from where.
+    public static func audit(_ c: isolated Connection, _ user: User, action: String, target: String = "", detail: [String: String] = [:], remote: String = "") throws {
+        let json = String(decoding: try JSONEncoder().encode(detail), as: UTF8.self)
+        try c.query(
+            "INSERT INTO relief.audit_log (tenant_id, actor, role, action, target, detail, remote) VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7)",
+            [MasterData.tenantID, user.actorName, user.role.rawValue, action, target, json, remote])
+    }
+}
