@@ -18,7 +18,7 @@ public struct Relief: AsyncParsableCommand {
         subcommands: [
             Up.self, DB.self, Migrate.self, Accounts.self, Post.self, Reverse.self, Balance.self, ReportCommand.self,
             PeriodCommand.self, Verify.self, Import.self, ProgramCommand.self, PurchaseCommand.self, SubsidyCommand.self,
-            DemoCommand.self, Reconcile.self, Export.self,
+            DemoCommand.self, Reconcile.self, Export.self, UserCommand.self, TokenCommand.self,
         ])
 
     public init() {}
@@ -40,7 +40,7 @@ struct Session {
     /// Who is acting: RELIEF_ACTOR, else cli:<login name>.
     static var actorName: String {
         if let actor = environment["RELIEF_ACTOR"], !actor.isEmpty { return actor }
-        return "cli:" + (environment["USER"] ?? environment["LOGNAME"] ?? "unknown")
+        return "cli:" + (environment["USER"] ?? environment["LOGNAME"] ?? ProcessInfo.processInfo.userName)
     }
 
     static func open(book: String) async throws -> Session {

@@ -36,6 +36,16 @@ public struct User: Sendable, Hashable {
     /// For a clerk: the enterprise's 统一社会信用代码.
     public var enterpriseCode: String?
 
+    /// Makes a user value (for the audit trail of actions outside a login, e.g. the CLI).
+    public init(id: Int, login: String, displayName: String, role: Role, enterpriseID: Int? = nil, enterpriseCode: String? = nil) {
+        self.id = id
+        self.login = login
+        self.displayName = displayName
+        self.role = role
+        self.enterpriseID = enterpriseID
+        self.enterpriseCode = enterpriseCode
+    }
+
     /// How the user appears as `created_by` and in the audit log: `role:login`.
     public var actorName: String { "\(role.rawValue):\(login)" }
 }

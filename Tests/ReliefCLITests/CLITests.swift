@@ -249,5 +249,24 @@ struct ProgramCLITests {
         #expect(try cli.run("report", "monthly", "--period", "2020-05", "--format", "xlsx", "--out", xlsx).exitCode == 0)
         #expect(try TableReader.read(Array(try Data(contentsOf: URL(fileURLWithPath: xlsx))), fileName: "m.xlsx").headers.first == "排名")
     }
+
+    @Test func usersAndTokensFromTheCommandLine() async throws {
+        let cli = try await CLI.make("cli_users")
+        #expect(try cli.run("demo").exitCode == 0)
+        let withPassword = CLI(environment: cli.environment.merging(["RELIEF_PASSWORD": "a sufficiently long one"]) { $1 }, folder: cli.folder)
+        let added = try withPassword.run("user", "add", "--login", "shen-ji", "--name", "审计二", "--role", "auditor")
+        #expect(added.exitCode == 0, "\(added.error)")
+        let clerkWithoutEnterprise = try withPassword.run("user", "add", "--login", "clerk-x", "--name", "x", "--role", "enterprise_clerk")
+        #expect(clerkWithoutEnterprise.exitCode != 0 && clerkWithoutEnterprise.error.contains("--enterprise"))
+        let token = try cli.run("token", "create", "--login", "shen-ji", "--days", "7")
+        #expect(token.exitCode == 0 && token.output.hasPrefix("rl_") && token.output.count > 60)
+        let admin = try await Connection.connect(ConnectionConfiguration(conninfo: cli.environment["DATABASE_URL"] ?? ""))
+        let stored = try await admin.run { c in
+            (try c.query("SELECT count(*) FROM relief.api_tokens WHERE token_hash = encode(sha256(convert_to($1, 'UTF8')), 'hex')", [token.output.trimmingCharacters(in: .whitespacesAndNewlines)]).single().decode(Int.self, at: 0),
+             try c.query("SELECT count(*) FROM relief.audit_log WHERE action = 'user.add' AND target = 'shen-ji'").single().decode(Int.self, at: 0))
+        }
+        await admin.close()
+        #expect(stored.0 == 1 && stored.1 == 1)
+    }
 }
 

@@ -10,6 +10,13 @@ public enum Demo {
     /// The demo's approver.
     public static let approver = "finance:李主任"
 
+    /// The demo's logins, one per role; the password of each is `demo-` followed by the login.
+    /// For trying the product only: a real deployment adds its own users with `relief user add`.
+    public static let logins: [(login: String, name: String, role: Role)] = [
+        ("admin", "系统管理员", .admin), ("finance-zhang", "张会计（制单）", .financePreparer),
+        ("finance-li", "李主任（审核）", .financeApprover), ("clerk-01", "企业录入员", .enterpriseClerk), ("auditor", "审计员", .auditor),
+    ]
+
     /// What the demo loaded.
     public struct Summary: Sendable {
         public var enterprises = 0
@@ -65,6 +72,11 @@ public enum Demo {
         progress("subsidies computed, approved and paid for 2020-01 … 2020-05")
         _ = try BankReconciliation.importStatement(c, try bankStatement(c), bookCode: "main", actorName: preparer)
         progress("bank statement for 2020-01 … 2020-05 imported")
+        for login in logins {
+            let enterprise = login.role == .enterpriseClerk ? data.enterprises.rows[0].cells[0] : nil
+            try Access.addUser(c, login: login.login, displayName: login.name, role: login.role, enterpriseCreditCode: enterprise, password: "demo-\(login.login)")
+        }
+        progress("demo logins: " + logins.map { "\($0.login) (\($0.role.rawValue))" }.joined(separator: ", ") + "; password demo-<login>")
         return summary
     }
 
