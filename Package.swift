@@ -1,6 +1,6 @@
 // swift-tools-version: 6.0
 // ReliefLedger (消费帮扶台账): a double-entry ledger on PostgreSQL through libpq.
-// Layers, bottom to top: CLibPQ → Postgres → ReliefCore (pure) → ReliefStore → ReliefCLI → relief.
+// Layers, bottom to top: CLibPQ → Postgres → ReliefCore (pure) → ReliefStore → ReliefWeb → ReliefCLI → relief.
 import PackageDescription
 
 let strict: [SwiftSetting] = [
@@ -21,6 +21,10 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/weichsel/ZIPFoundation.git", from: "0.9.20"),
         .package(url: "https://github.com/hummingbird-project/hummingbird-auth.git", from: "2.5.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
     ],
     targets: [
         // C shim: libpq from libpq-dev, found by pkg-config.
@@ -70,11 +74,27 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // The web app (Hummingbird): JSON API and server-rendered zh-CN pages, each request's
+        // database work run as the signed-in user's database role.
+        .target(
+            name: "ReliefWeb",
+            dependencies: [
+                "ReliefStore", "ReliefCore", "Postgres",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
         // The command-line interface as a library so that tests can drive it.
         .target(
             name: "ReliefCLI",
             dependencies: [
-                "ReliefStore", "ReliefCore", "EmbeddedPostgres",
+                "ReliefStore", "ReliefCore", "EmbeddedPostgres", "ReliefWeb",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
@@ -105,6 +125,14 @@ let package = Package(
         .testTarget(
             name: "ReliefCLITests",
             dependencies: ["ReliefCLI", "ReliefStore", "ReliefCore", "Postgres", "ReliefTestSupport"],
+            swiftSettings: strict),
+        .testTarget(
+            name: "ReliefWebTests",
+            dependencies: [
+                "ReliefWeb", "ReliefStore", "ReliefCore", "Postgres", "ReliefTestSupport",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            exclude: ["generate-openapi-swift.sh"],
             swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]

@@ -3,14 +3,39 @@ import Foundation
 import Postgres
 import ReliefCore
 import ReliefStore
+import ReliefWeb
 
 /// The README's run command: the database, sample books when empty, and the trial balance.
 struct Up: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Start the database (embedded unless DATABASE_URL/PG* say otherwise), load the demo program into an empty one, print the trial balance.")
     @OptionGroup var options: BookOptions
+    @Flag(help: "Then serve the web app on 127.0.0.1 until Ctrl-C (the README's run command does).")
+    var serve = false
+    @Option(help: "Port for --serve.")
+    var port: Int = 8080
 
     func run() async throws {
+        try await show()
+        guard serve else { return }
+        let database = try await ReliefDatabase.open(try ReliefDatabase.locate(environment: Session.environment))
+        let configuration = WebConfiguration(host: "127.0.0.1", port: port, programCode: Demo.programCode, bookCode: options.book, trustForwardedFor: false)
+        print("""
+
+            ReliefLedger is serving at http://127.0.0.1:\(port)/  (Ctrl-C stops)
+            demo logins (password: demo-<login>):
+            """ + Demo.logins.map { "  \($0.login)  \($0.role.rawValue)  \($0.name)" }.joined(separator: "\n"))
+        fflush(stdout)
+        do {
+            try await WebApp.serve(database: database, configuration: configuration)
+        } catch {
+            await database.close()
+            throw error
+        }
+        await database.close()
+    }
+
+    private func show() async throws {
         try await Session.with(book: options.book) { session in
             let book = options.book
             let loaded = try await session.database.pool.withConnection { connection in

@@ -80,6 +80,8 @@ public enum Access {
     public static let throttleWindowMinutes = 15
     /// Shortest password accepted.
     public static let minimumPasswordLength = 10
+    /// A bcrypt hash of a random string, checked against when the login is unknown.
+    static let dummyHash = Bcrypt.hash(UUID().uuidString, cost: bcryptCost)
 
     /// Creates a user; a clerk names its enterprise by credit code.
     @discardableResult
@@ -119,8 +121,10 @@ public enum Access {
             throw AccessError.throttled(retryAfterMinutes: throttleWindowMinutes)
         }
         let row = try c.query("SELECT password_hash FROM relief.users WHERE tenant_id = $1 AND login = $2 AND disabled_at IS NULL", [MasterData.tenantID, name]).rows.first
-        let hash = try row?.decode(String.self, at: 0)
-        guard let hash, Bcrypt.verify(password, hash: hash), let user = try user(c, login: name) else {
+        // An unknown login still costs one bcrypt check, so response time does not reveal which
+        // logins exist.
+        let hash = try row?.decode(String.self, at: 0) ?? dummyHash
+        guard Bcrypt.verify(password, hash: hash), row != nil, let user = try user(c, login: name) else {
             try record(c, login: name, remote: remote, succeeded: false)
             throw AccessError.invalidCredentials
         }

@@ -1,0 +1,205 @@
+import Crypto
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Postgres
+import ReliefCore
+import ReliefStore
+
+/// Random values, hashes and constant-time comparison.
+enum Secrets {
+    static func randomBytes(_ count: Int) -> [UInt8] {
+        var generator = SystemRandomNumberGenerator()
+        return (0..<count).map { _ in UInt8.random(in: 0...255, using: &generator) }
+    }
+
+    /// 32 random bytes as 64 hex digits.
+    static func randomToken() -> String { Chain.hex(randomBytes(32)) }
+
+    static func sha256Hex(_ text: String) -> String { Chain.hex(Chain.sha256(Array(text.utf8))) }
+
+    /// HMAC-SHA256 of `text` under `key`, as hex.
+    static func hmac(_ text: String, key: [UInt8]) -> String {
+        Chain.hex(Array(HMAC<SHA256>.authenticationCode(for: Array(text.utf8), using: SymmetricKey(data: key))))
+    }
+
+    /// Compares without stopping at the first difference.
+    static func equal(_ a: String, _ b: String) -> Bool {
+        let x = Array(a.utf8), y = Array(b.utf8)
+        guard x.count == y.count else { return false }
+        var difference: UInt8 = 0
+        for index in x.indices { difference |= x[index] ^ y[index] }
+        return difference == 0
+    }
+
+    /// True for 64 lowercase hex digits (what our cookies hold).
+    static func isToken(_ text: String) -> Bool {
+        text.utf8.count == 64 && text.utf8.allSatisfy { (48...57).contains($0) || (97...102).contains($0) }
+    }
+}
+
+/// A signed-in browser session.
+struct WebSession: Sendable {
+    var user: User
+    var csrfToken: String
+}
+
+/// Cookie names and attributes.
+enum Cookies {
+    /// The session cookie.
+    static let session = "relief_session"
+    /// The pre-session cookie a login form's CSRF token is bound to.
+    static let login = "relief_login"
+
+    /// A `Set-Cookie` value: HttpOnly, SameSite=Lax, Path=/, Secure when the request came over TLS.
+    static func set(_ name: String, _ value: String, maxAge: Int, secure: Bool) -> String {
+        "\(name)=\(value); Path=/; Max-Age=\(maxAge); HttpOnly; SameSite=Lax" + (secure ? "; Secure" : "")
+    }
+
+    /// A `Set-Cookie` value that deletes the cookie.
+    static func clear(_ name: String, secure: Bool) -> String { set(name, "", maxAge: 0, secure: secure) }
+}
+
+extension WebServer {
+    /// The client's address for the audit log and login throttling records.
+    func remoteAddress(_ request: Request, _ context: WebContext) -> String {
+        if configuration.trustForwardedFor, let forwarded = request.headers[.xForwardedFor] {
+            let first = forwarded.split(separator: ",").first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
+            if !first.isEmpty { return String(first.prefix(64)) }
+        }
+        return context.peerAddress
+    }
+
+    /// True when the request came over TLS, directly or through a proxy that says so.
+    func isSecure(_ request: Request) -> Bool {
+        if request.head.scheme?.lowercased() == "https" { return true }
+        let proto = request.headers[.xForwardedProto]?.split(separator: ",").first?.trimmingCharacters(in: .whitespaces).lowercased()
+        return proto == "https"
+    }
+
+    // MARK: API: bearer tokens
+
+    /// The bearer token of `Authorization`, if any.
+    func bearerToken(_ request: Request) -> String? {
+        guard let header = request.headers[.authorization] else { return nil }
+        let parts = header.split(separator: " ", maxSplits: 1)
+        guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
+        let token = parts[1].trimmingCharacters(in: .whitespaces)
+        return token.isEmpty || token.count > 200 ? nil : token
+    }
+
+    /// Resolves the bearer token (as the application role: no user is known yet) and checks the
+    /// role. 401 without a valid token, 403 for a role not in `allowed`.
+    func authenticate(_ request: Request, allowed: Set<Role>) async throws -> User {
+        guard let token = bearerToken(request) else { throw APIError.unauthenticated() }
+        let user = try await pool.withConnection { connection in
+            try await connection.run { c in try Access.user(c, token: token) }
+        }
+        guard let user else { throw APIError.unauthenticated("令牌无效或已过期，请重新登录") }
+        guard allowed.contains(user.role) else { throw APIError.forbidden(user.role, allowed: allowed) }
+        return user
+    }
+
+    /// Runs `body` in one transaction as `user` (``Access/asUser(_:_:_:)``): the user's database
+    /// role, acting user and enterprise apply to every statement.
+    func asUser<T: Sendable>(_ user: User, _ body: @Sendable (isolated Connection) throws -> T) async throws -> T {
+        try await pool.withConnection { connection in
+            try await connection.run { c in try Access.asUser(c, user, body) }
+        }
+    }
+
+    /// ``authenticate(_:allowed:)`` then ``asUser(_:_:)`` on one connection.
+    func withUser<T: Sendable>(_ request: Request, allowed: Set<Role>, _ body: @Sendable (isolated Connection, User) throws -> T) async throws -> T {
+        guard let token = bearerToken(request) else { throw APIError.unauthenticated() }
+        return try await pool.withConnection { connection in
+            try await connection.run { c in
+                guard let user = try Access.user(c, token: token) else { throw APIError.unauthenticated("令牌无效或已过期，请重新登录") }
+                guard allowed.contains(user.role) else { throw APIError.forbidden(user.role, allowed: allowed) }
+                return try Access.asUser(c, user) { t in try body(t, user) }
+            }
+        }
+    }
+
+    // MARK: Pages: sessions
+
+    /// The session named by the request's cookie: nil when absent, unknown, expired, or its user
+    /// is disabled.
+    func session(_ request: Request) async throws -> WebSession? {
+        guard let value = request.cookies[Cookies.session]?.value, Secrets.isToken(value) else { return nil }
+        let hash = Secrets.sha256Hex(value)
+        return try await pool.withConnection { connection in
+            try await connection.run { c -> WebSession? in
+                guard let row = try c.query(
+                    """
+                    SELECT u.login, s.csrf_token FROM relief.sessions s JOIN relief.users u ON u.id = s.user_id
+                    WHERE s.id_hash = $1 AND s.expires_at > now() AND u.disabled_at IS NULL
+                    """, [hash]
+                ).rows.first else { return nil }
+                guard let user = try Access.user(c, login: try row.decode(String.self, at: 0)) else { return nil }
+                return WebSession(user: user, csrfToken: try row.decode(String.self, at: 1))
+            }
+        }
+    }
+
+    /// Starts a session for `user`; returns the cookie value (stored only as its SHA-256).
+    func startSession(for user: User) async throws -> String {
+        let value = Secrets.randomToken()
+        let (hash, csrf, hours) = (Secrets.sha256Hex(value), Secrets.randomToken(), configuration.sessionHours)
+        try await pool.withConnection { connection in
+            try await connection.run { c in
+                try c.transactionIsolated { t in
+                    try t.query("DELETE FROM relief.sessions WHERE expires_at < now()")
+                    try t.query(
+                        "INSERT INTO relief.sessions (id_hash, user_id, csrf_token, expires_at) VALUES ($1, $2, $3, now() + make_interval(hours => $4))",
+                        [hash, user.id, csrf, hours])
+                }
+            }
+        }
+        return value
+    }
+
+    /// Ends the session named by the request's cookie.
+    func endSession(_ request: Request) async throws {
+        guard let value = request.cookies[Cookies.session]?.value, Secrets.isToken(value) else { return }
+        let hash = Secrets.sha256Hex(value)
+        try await pool.withConnection { connection in
+            try await connection.run { c in _ = try c.query("DELETE FROM relief.sessions WHERE id_hash = $1", [hash]) }
+        }
+    }
+
+    /// The CSRF token of a login form: an HMAC of the pre-session cookie, so a form works only
+    /// with the cookie it was served with.
+    func loginFormToken(preSession: String) -> String {
+        Secrets.hmac("login-form:" + preSession, key: configuration.formKey)
+    }
+
+    // MARK: Logins (API and pages)
+
+    /// Checks a password (throttled by ``Access``), and writes the attempt to the audit log with
+    /// the remote address. Authentication runs as the application role, in autocommit, so that a
+    /// failed attempt stays recorded.
+    func logIn(login: String, password: String, remote: String, channel: String) async throws -> User {
+        do {
+            let user = try await pool.withConnection { connection in
+                try await connection.run { c in try Access.authenticate(c, login: login, password: password, remote: remote) }
+            }
+            try await asUser(user) { t in try Access.audit(t, user, action: "login", target: channel, remote: remote) }
+            return user
+        } catch let error as AccessError {
+            let action: String
+            switch error {
+            case .throttled: action = "login.throttled"
+            default: action = "login.failed"
+            }
+            let actor = "anonymous:" + String(login.lowercased().prefix(64))
+            try await pool.withConnection { connection in
+                try await connection.run { c in
+                    _ = try c.query(
+                        "INSERT INTO relief.audit_log (tenant_id, actor, role, action, target, detail, remote) VALUES ($1, $2, 'anonymous', $3, $4, '{}'::jsonb, $5)",
+                        [MasterData.tenantID, actor, action, channel, remote])
+                }
+            }
+            throw error
+        }
+    }
+}

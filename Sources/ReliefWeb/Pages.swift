@@ -1,0 +1,264 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Mustache
+import Postgres
+import ReliefCore
+import ReliefStore
+
+/// Server-rendered pages (Simplified Chinese, no JavaScript): login, the dashboard, logout.
+enum Pages {
+    /// Role names as clerks read them.
+    static func roleName(_ role: Role) -> String {
+        switch role {
+        case .admin: return "系统管理员"
+        case .financePreparer: return "财务制单"
+        case .financeApprover: return "财务审核"
+        case .enterpriseClerk: return "企业录入员"
+        case .auditor: return "审计"
+        }
+    }
+
+    /// An HTML response from a template.
+    static func html(_ template: String, _ object: [String: Any], status: HTTPResponse.Status = .ok) -> Response {
+        let text = Templates.library.render(object, withTemplate: template) ?? "<!DOCTYPE html><title>模板错误</title>"
+        return Response(status: status, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: text)))
+    }
+
+    /// 303 See Other to `location` (a path of ours).
+    static func redirect(_ location: String, cookies: [String] = []) -> Response {
+        var response = Response(status: .seeOther, headers: [.location: location])
+        for cookie in cookies { response.headers.append(HTTPField(name: .setCookie, value: cookie)) }
+        return response
+    }
+
+    /// An error as a page.
+    static func errorPage(_ error: APIError) -> Response {
+        html("error", ["title": "出错了", "heading": "\(error.status.code) 出错了", "message": error.message], status: error.status)
+    }
+
+    /// The page's user block (name, role, logout form's CSRF token).
+    static func userBlock(_ session: WebSession) -> [String: Any] {
+        ["displayName": session.user.displayName, "roleName": roleName(session.user.role), "csrf": session.csrfToken]
+    }
+
+    /// Decodes an `application/x-www-form-urlencoded` body.
+    static func form(_ bytes: ByteBuffer) -> [String: String] {
+        var fields: [String: String] = [:]
+        for pair in String(buffer: bytes).split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            func decode(_ text: Substring) -> String { String(text).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? "" }
+            guard let name = parts.first.map(decode), !name.isEmpty, fields[name] == nil else { continue }
+            fields[name] = parts.count > 1 ? decode(parts[1]) : ""
+        }
+        return fields
+    }
+}
+
+/// The report's cells by column key.
+struct ReportRow {
+    var values: [String: Report.Value]
+
+    init(_ report: Report, _ row: [Report.Value]) {
+        values = Dictionary(zip(report.columns.map(\.key), row), uniquingKeysWith: { a, _ in a })
+    }
+
+    func text(_ key: String) -> String {
+        switch values[key] {
+        case .text(let text), .number(let text): return text
+        case .fen(let fen): return Money(fen: fen).formatted
+        case .empty, nil: return ""
+        }
+    }
+
+    func fen(_ key: String) -> Int64 {
+        if case .fen(let fen) = values[key] { return fen }
+        return 0
+    }
+}
+
+extension WebServer {
+    /// The pages and their stylesheet.
+    func addPageRoutes(to router: Router<WebContext>) {
+        router.get("/login") { request, _ in try await self.loginPage(request) }
+        router.post("/login") { request, context in try await self.submitLogin(request, context) }
+        router.post("/logout") { request, context in try await self.logout(request, context) }
+        router.get("/") { request, _ in try await self.dashboard(request) }
+        router.get("/assets/app.css") { _, _ in
+            Response(
+                status: .ok, headers: [.contentType: "text/css; charset=utf-8", .cacheControl: "public, max-age=3600"],
+                body: .init(byteBuffer: ByteBuffer(string: Templates.stylesheet)))
+        }
+    }
+
+    /// The login form with a fresh pre-session cookie and the CSRF token bound to it.
+    func loginForm(_ request: Request, preSession: String? = nil, login: String = "", error: String? = nil, status: HTTPResponse.Status = .ok) -> Response {
+        let pre = preSession ?? Secrets.randomToken()
+        var object: [String: Any] = ["title": "登录", "csrf": loginFormToken(preSession: pre), "login": login]
+        if let error { object["error"] = error }
+        var response = Pages.html("login", object, status: status)
+        if preSession == nil {
+            response.headers.append(HTTPField(name: .setCookie, value: Cookies.set(Cookies.login, pre, maxAge: 3600, secure: isSecure(request))))
+        }
+        return response
+    }
+
+    /// GET /login.
+    func loginPage(_ request: Request) async throws -> Response {
+        if try await session(request) != nil { return Pages.redirect("/") }
+        return loginForm(request)
+    }
+
+    /// POST /login: checks the form's CSRF token against the pre-session cookie, then the password.
+    func submitLogin(_ request: Request, _ context: WebContext) async throws -> Response {
+        let mediaType = request.headers[.contentType]?.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased()
+        guard mediaType == "application/x-www-form-urlencoded" else {
+            return loginForm(request, error: "请通过登录页面提交", status: .unsupportedMediaType)
+        }
+        let fields = Pages.form(try await body(request, limit: 16 * 1024))
+        guard let pre = request.cookies[Cookies.login]?.value, Secrets.isToken(pre),
+              let csrf = fields["csrf"], Secrets.equal(csrf, loginFormToken(preSession: pre))
+        else {
+            return loginForm(request, error: "页面已过期，请重新登录", status: .forbidden)
+        }
+        let login = String((fields["login"] ?? "").trimmingCharacters(in: .whitespaces).prefix(64))
+        let password = fields["password"] ?? ""
+        guard !login.isEmpty, !password.isEmpty else {
+            return loginForm(request, preSession: pre, login: login, error: "请输入登录名和密码", status: .unprocessableContent)
+        }
+        let user: User
+        do {
+            user = try await logIn(login: login, password: password, remote: remoteAddress(request, context), channel: "web")
+        } catch let error as AccessError {
+            if case .throttled(let minutes) = error {
+                return loginForm(request, preSession: pre, login: login, error: "登录失败次数过多，请\(minutes)分钟后再试", status: .tooManyRequests)
+            }
+            return loginForm(request, preSession: pre, login: login, error: "登录名或密码错误", status: .unauthorized)
+        }
+        try await endSession(request)  // a previous session of this browser, if any
+        let value = try await startSession(for: user)
+        let secure = isSecure(request)
+        return Pages.redirect("/", cookies: [
+            Cookies.set(Cookies.session, value, maxAge: configuration.sessionHours * 3600, secure: secure),
+            Cookies.clear(Cookies.login, secure: secure),
+        ])
+    }
+
+    /// POST /logout: needs the session's CSRF token.
+    func logout(_ request: Request, _ context: WebContext) async throws -> Response {
+        let secure = isSecure(request)
+        guard let session = try await session(request) else {
+            return Pages.redirect("/login", cookies: [Cookies.clear(Cookies.session, secure: secure)])
+        }
+        let fields = Pages.form(try await body(request, limit: 16 * 1024))
+        guard let csrf = fields["csrf"], Secrets.equal(csrf, session.csrfToken) else {
+            throw APIError(.forbidden, "CSRF_FAILED", "表单已失效，请刷新页面后重试")
+        }
+        try await endSession(request)
+        let remote = remoteAddress(request, context)
+        try await asUser(session.user) { t in try Access.audit(t, session.user, action: "logout", target: "web", remote: remote) }
+        return Pages.redirect("/login", cookies: [Cookies.clear(Cookies.session, secure: secure)])
+    }
+
+    /// What the dashboard shows, read in one transaction as the user.
+    struct DashboardData: Sendable {
+        var period: Period
+        var report: Report
+        var lines: [PurchaseLineListing]
+        var enterpriseName: String?
+    }
+
+    /// GET /: a clerk's own progress and purchases; everyone else's ranking of all enterprises.
+    func dashboard(_ request: Request) async throws -> Response {
+        guard let session = try await session(request) else { return Pages.redirect("/login") }
+        let user = session.user
+        let requested = request.uri.queryParameters.get("period").flatMap { Period(parsing: String($0)) }
+        let program = configuration.programCode
+        let data = try await asUser(user) { t in
+            var period = requested
+            if period == nil {
+                // The month of the latest purchase the user can see (row-level security applies).
+                let latest = try t.query(
+                    "SELECT to_char(max(p.purchase_date), 'YYYY-MM') FROM relief.purchases p JOIN relief.programs g ON g.id = p.program_id WHERE g.code = $1",
+                    [program]
+                ).single().decodeOptional(String.self, at: 0)
+                period = latest.flatMap { Period(parsing: $0) }
+            }
+            let month = period ?? todayInChina().period
+            let report = try ProgramReports.monthly(t, programCode: program, period: month)
+            let isClerk = user.role == .enterpriseClerk
+            let lines = isClerk ? try PurchaseQueries.lines(t, programCode: program, ineligibleOnly: false, period: nil, limit: 200) : []
+            let name = try user.enterpriseID.flatMap { id in
+                try t.query("SELECT name FROM relief.enterprises WHERE id = $1", [id]).rows.first?.decode(String.self, at: 0)
+            }
+            return DashboardData(period: month, report: report, lines: lines, enterpriseName: name)
+        }
+        var object: [String: Any] = ["user": Pages.userBlock(session), "period": data.period.description]
+        let rows = data.report.rows.map { ReportRow(data.report, $0) }
+        if user.role == .enterpriseClerk {
+            let own = rows.first { $0.text("credit_code") == user.enterpriseCode }
+            let target = own?.fen("target_fen") ?? 0
+            let cumulative = own?.fen("cumulative_fen") ?? 0
+            let ineligible = own?.fen("ineligible_fen") ?? 0
+            let share = Self.share(cumulative, target)
+            object["title"] = "采购进度"
+            object["enterpriseName"] = data.enterpriseName ?? user.enterpriseCode ?? ""
+            object["target"] = Money(fen: target).formatted
+            object["cumulative"] = Money(fen: cumulative).formatted
+            object["completion"] = own?.text("completion") ?? "—"
+            object["barWidth"] = String(format: "%.1f", min(share, 1) * 100)
+            object["barColor"] = share >= 1 ? "#2e7d32" : "#c62828"
+            if ineligible > 0 { object["ineligibleTotal"] = Money(fen: ineligible).formatted }
+            object["hasLines"] = !data.lines.isEmpty
+            object["lines"] = data.lines.map { line -> [String: Any] in
+                [
+                    "date": line.date, "purchaseKey": line.purchaseKey, "supplierName": line.supplierName, "productName": line.productName,
+                    "amount": Money(fen: line.amountFen).formatted, "eligible": line.eligible, "reasons": line.reasons,
+                ]
+            }
+            return Pages.html("clerk", object)
+        }
+        object["title"] = "完成率"
+        object.merge(Self.chart(rows)) { _, new in new }
+        object["rows"] = rows.map { row -> [String: Any] in
+            [
+                "rank": row.text("rank"), "fullName": row.text("enterprise"), "target": row.text("target_fen"), "month": row.text("month_fen"),
+                "cumulative": row.text("cumulative_fen"), "completion": row.text("completion"), "ineligible": row.text("ineligible_fen"),
+            ]
+        }
+        return Pages.html("overview", object)
+    }
+
+    /// cumulative / target as a fraction (0 when there is no target).
+    static func share(_ cumulative: Int64, _ target: Int64) -> Double {
+        target > 0 ? Double(cumulative) / Double(target) : 0
+    }
+
+    /// The ranking as an inline SVG bar chart: geometry computed here, names escaped by Mustache.
+    static func chart(_ rows: [ReportRow]) -> [String: Any] {
+        let (labelWidth, barMax, valueWidth, rowHeight) = (250.0, 420.0, 80.0, 24.0)
+        let bars = rows.enumerated().map { index, row -> [String: Any] in
+            let share = self.share(row.fen("cumulative_fen"), row.fen("target_fen"))
+            let width = min(share, 1) * barMax
+            let name = row.text("enterprise")
+            return [
+                "y": String(format: "%.0f", Double(index) * rowHeight), "rank": row.text("rank"),
+                "name": name.count > 16 ? String(name.prefix(15)) + "…" : name, "fullName": name,
+                "barX": String(format: "%.0f", labelWidth), "barMax": String(format: "%.0f", barMax), "width": String(format: "%.1f", width),
+                "valueX": String(format: "%.1f", labelWidth + width + 6), "completion": row.text("completion"),
+                "color": share >= 1 ? "#2e7d32" : (share >= 0.5 ? "#ef6c00" : "#c62828"),
+            ]
+        }
+        return [
+            "bars": bars, "hasBars": !bars.isEmpty,
+            "chartWidth": String(format: "%.0f", labelWidth + barMax + valueWidth),
+            "chartHeight": String(format: "%.0f", max(1, Double(bars.count)) * rowHeight + 4),
+        ]
+    }
+}
+
+/// Today's date in UTC+8, the program's civil calendar.
+func todayInChina() -> LocalDate {
+    let seconds = Int(Date().timeIntervalSince1970) + 8 * 3600
+    return LocalDate(daysSinceEpoch: seconds / 86_400) ?? LocalDate(year: 2000, month: 1, day: 1)!
+}
