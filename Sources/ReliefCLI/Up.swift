@@ -25,7 +25,7 @@ struct Up: AsyncParsableCommand {
             ReliefLedger is serving at http://127.0.0.1:\(port)/  (Ctrl-C stops)
             demo logins (password: demo-<login>):
             """ + Demo.logins.map { "  \($0.login)  \($0.role.rawValue)  \($0.name)" }.joined(separator: "\n"))
-        fflush(stdout)
+        fflush(nil)  // all C streams: print() buffers when output is piped
         do {
             try await WebApp.serve(database: database, configuration: configuration)
         } catch {
