@@ -35,24 +35,23 @@ struct Post: AsyncParsableCommand {
         do {
             parsed = try EntryJSON.parse(Array(data))
         } catch {
-            throw Failure(description: "\(file): \(error)")
+            throw Failure(description: "\(file): \(error); nothing was written")
         }
         if let other = parsed.first(where: { ($0.book ?? options.book) != options.book }) {
             throw Failure(description: "\(file): entry \(other.draft.idempotencyKey) names book \(other.book ?? "") but --book is \(options.book); post each book's entries separately")
         }
         try await Session.with(book: options.book) { session in
-            for (index, entry) in parsed.enumerated() {
-                do {
-                    let posted = try await session.ledger.post(entry.draft)
-                    if posted.existed {
-                        print("already posted as \(posted.voucherReference) (chain #\(posted.seq)): idempotency key \(entry.draft.idempotencyKey) seen before, nothing written")
-                    } else {
-                        print("posted \(posted.voucherReference) (chain #\(posted.seq), hash \(Chain.hex(posted.hash).prefix(16))…)")
-                    }
-                } catch {
-                    let place = parsed.count > 1 ? "\(file): entry [\(index)] (\(entry.draft.idempotencyKey))" : file
-                    let written = index > 0 ? "; the \(index) entries before it were posted" : "; nothing was written"
-                    throw Failure(description: "\(place): \(error)\(written)")
+            let posted: [PostedEntry]
+            do {
+                posted = try await session.ledger.postAll(parsed.map(\.draft))
+            } catch {
+                throw Failure(description: "\(file): \(error); nothing was written")
+            }
+            for (entry, result) in zip(parsed, posted) {
+                if result.existed {
+                    print("already posted as \(result.voucherReference) (chain #\(result.seq)): idempotency key \(entry.draft.idempotencyKey) seen before, nothing written")
+                } else {
+                    print("posted \(result.voucherReference) (chain #\(result.seq), hash \(Chain.hex(result.hash).prefix(16))…)")
                 }
             }
         }

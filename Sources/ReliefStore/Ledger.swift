@@ -89,6 +89,28 @@ public actor Ledger {
         }
     }
 
+    /// Posts several entries all-or-nothing: every one is checked in Swift first, then all are
+    /// written in one transaction (PostgreSQL checks them again at commit). If any is refused,
+    /// none is written. Repeated idempotency keys return their first results.
+    public func postAll(_ drafts: [EntryDraft]) async throws -> [PostedEntry] {
+        for (index, draft) in drafts.enumerated() {
+            do {
+                try await check(draft)
+            } catch let error as LedgerError {
+                throw LedgerBatchError(index: index, error: error)
+            }
+        }
+        let book = bookCode
+        let actor = actorName
+        do {
+            return try await pool.transaction { c in
+                try PostingWriter.post(c, bookCode: book, actorName: actor, drafts: drafts)
+            }
+        } catch {
+            throw await settle(error)
+        }
+    }
+
     /// Posts the red reversal (红字冲销) of the entry at chain position `seq`: the same accounts,
     /// sides and amounts, marked red and linked to the original. Its default key makes a repeat safe.
     public func reverse(seq: Int64, reason: String, date: LocalDate, idempotencyKey: String? = nil) async throws -> PostedEntry {
@@ -233,6 +255,16 @@ public enum PostingWriter {
         }
         return posted
     }
+}
+
+/// An entry of a batch refused before anything was written.
+public struct LedgerBatchError: Error, Sendable, CustomStringConvertible {
+    /// Position of the entry in the batch.
+    public var index: Int
+    /// Why it was refused.
+    public var error: LedgerError
+
+    public var description: String { "entry [\(index)]: \(error)" }
 }
 
 /// The JSON that `relief.post_entries` takes.

@@ -92,6 +92,26 @@ struct CLITests {
         #expect(try cli.run("verify").exitCode == 0)
     }
 
+    @Test func aFileOfEntriesIsAllOrNothing() async throws {
+        let cli = try await CLI.make("cli_batch")
+        let good1 = cli.entry("batch-1")
+        let good2 = cli.entry("batch-2")
+        let bad = cli.entry("batch-3", credit: "99.99")
+        let file = try cli.write("batch.json", "[\(good1),\(good2),\(bad)]")
+        let result = try cli.run("post", "--file", file)
+        #expect(result.exitCode != 0)
+        #expect(result.error.contains("[2]") && result.error.contains("nothing was written"), "\(result.error)")
+        let balance = try cli.run("balance", "102")
+        #expect(balance.output.contains("借 0.00"), "\(balance.output)")
+        // Rejected by PostgreSQL rather than Swift (unknown dimension): still nothing written.
+        let dimension = try cli.write("dim.json", "[\(good1),\(cli.entry("batch-4").replacingOccurrences(of: "\"account\":\"403\"", with: "\"account\":\"403\",\"enterprise\":\"NOPE\""))]")
+        let refused = try cli.run("post", "--file", dimension)
+        #expect(refused.exitCode != 0 && refused.error.contains("unknown dimension"), "\(refused.error)")
+        #expect(try cli.run("balance", "102").output.contains("借 0.00"))
+        let ok = try cli.write("ok.json", "[\(good1),\(good2)]")
+        #expect(try cli.run("post", "--file", ok).output.contains("posted 2020-05/2"))
+    }
+
     @Test func theSameKeyTwiceMakesOneEntry() async throws {
         let cli = try await CLI.make("cli_idem")
         let file = try cli.write("e.json", cli.entry("once"))
