@@ -49,9 +49,10 @@ public enum Verifier {
         let book = try c.query("SELECT id, chain_seq, chain_head FROM relief.books WHERE code = $1", [bookCode]).rows.first
         guard let book else { throw LedgerError.unknownBook(bookCode) }
         let bookID = try book.decode(Int.self, at: 0)
-        var closes: [Int64: (period: Int, head: [UInt8])] = [:]
+        // Several months can close at one chain position (no entries between them): keep them all.
+        var closes: [Int64: [(period: Int, head: [UInt8])]] = [:]
         for row in try c.query("SELECT chain_seq, period, chain_head FROM relief.period_closes WHERE book_id = $1", [bookID]).rows {
-            closes[try row.decode(Int64.self, at: 0), default: (0, [])] = (try row.decode(Int.self, at: 1), try row.decode(PostgresBytes.self, at: 2).bytes)
+            closes[try row.decode(Int64.self, at: 0), default: []].append((try row.decode(Int.self, at: 1), try row.decode(PostgresBytes.self, at: 2).bytes))
         }
         var state = StreamState()
         try JournalStream.forEach(c, bookCode: bookCode) { entry in
@@ -66,8 +67,10 @@ public enum Verifier {
         if storedSeq != state.lastSeq || storedHead != state.previousHash {
             report.add(.init(message: "the book's chain head (position \(storedSeq), \(Chain.hex(storedHead).prefix(16))…) does not match its last entry (position \(state.lastSeq))"))
         }
-        for (seq, close) in closes where seq > state.lastSeq || (seq == 0 && close.head != Chain.genesis) {
-            report.add(.init(message: "the close of \(Period(yyyymm: close.period)?.description ?? "?") records chain position \(seq), which does not exist"))
+        for (seq, list) in closes where seq > state.lastSeq {
+            for close in list {
+                report.add(.init(message: "the close of \(Period(yyyymm: close.period)?.description ?? "?") records chain position \(seq), which does not exist"))
+            }
         }
         try compareMonthlyTotals(c, bookID: bookID, computed: state.monthly, report: &report)
         try compareClosingBalances(c, bookID: bookID, computed: state.monthly, report: &report)
@@ -125,9 +128,9 @@ public enum Verifier {
         var monthly: [MonthKey: (Int64, Int64)] = [:]
 
         /// A close recorded at chain position N must carry hash N.
-        func checkClose(closes: [Int64: (period: Int, head: [UInt8])], report: inout VerificationReport) {
-            if let close = closes[lastSeq], close.head != previousHash {
-                report.add(.init(seq: lastSeq, message: "the close of \(close.period) recorded a chain head that is not this entry's hash"))
+        func checkClose(closes: [Int64: [(period: Int, head: [UInt8])]], report: inout VerificationReport) {
+            for close in closes[lastSeq] ?? [] where close.head != previousHash {
+                report.add(.init(seq: lastSeq == 0 ? nil : lastSeq, message: "the close of \(close.period) recorded a chain head that is not \(lastSeq == 0 ? "the genesis hash" : "this entry's hash")"))
             }
         }
 

@@ -120,6 +120,23 @@ struct LedgerTests {
         await books.close()
     }
 
+    @Test func monthsClosedAtTheSamePositionAreAllChecked() async throws {
+        let books = try await Books.make("closes")
+        _ = try await books.ledger.post(transfer("may", "2020-05-12"))
+        _ = try await books.ledger.closePeriod(Period(year: 2020, month: 5)!)
+        _ = try await books.ledger.closePeriod(Period(year: 2020, month: 6)!)  // no entries in June: same position
+        #expect(try await books.verify().isSound)
+        // Tamper with the first close's recorded head: verify must notice even though June shares its position.
+        try await books.admin.run { c in
+            try c.execute("SET session_replication_role = replica")
+            try c.execute("UPDATE relief.period_closes SET chain_head = sha256('x') WHERE period = 202005")
+            try c.execute("SET session_replication_role = DEFAULT")
+        }
+        let report = try await books.verify()
+        #expect(report.problems.contains { $0.message.contains("202005") }, "\(report.problems)")
+        await books.close()
+    }
+
     @Test func aReversalMirrorsTheOriginalInRedAndHappensOnce() async throws {
         let books = try await Books.make("reversal")
         let original = try await books.ledger.post(transfer("orig", "2020-05-12", 12_345, debit: "508", credit: "215"))
