@@ -184,13 +184,22 @@ extension WebServer {
             throw APIError(.badRequest, "IDEMPOTENCY_KEY_INVALID", "Idempotency-Key 最长 100 个字符，且不能含控制字符", field: "Idempotency-Key")
         }
         let input = try PurchaseInput(try await jsonObject(request))
+        let outcome = try await recordPurchase(user: user, input: input, key: key, remote: remoteAddress(request, context))
+        return JSONResponse.make(outcome.purchase, status: outcome.created ? .created : .ok)
+    }
+
+    /// Records one purchase as `user` under the 采购单号 `key` (the API's and the page's path):
+    /// `created` is false when the key was already recorded with the same content. Throws a 422
+    /// ``APIError`` with the importer's problems, 403 for another enterprise, 409 when the key is
+    /// taken by a different purchase.
+    func recordPurchase(user: User, input: PurchaseInput, key: String, remote: String) async throws -> (created: Bool, purchase: PurchaseView) {
         if user.role == .enterpriseClerk, input.enterprise != user.enterpriseCode {
             throw APIError(.forbidden, "FORBIDDEN_ENTERPRISE", "企业录入员只能录入本企业的采购", field: "enterprise")
         }
         let table = input.table(key: key)
         let (rows, _) = ImportLayouts.purchases.map(table)
         let (records, _) = RecordParser.purchases(rows)
-        let (program, remote) = (configuration.programCode, remoteAddress(request, context))
+        let program = configuration.programCode
         let reused = APIError(.conflict, "IDEMPOTENCY_KEY_REUSED", "此 Idempotency-Key（采购单号）已被另一张采购单使用", field: "Idempotency-Key")
         let record: @Sendable (isolated Connection) throws -> (created: Bool, purchase: PurchaseView) = { t in
             let summary: ImportSummary
@@ -210,20 +219,18 @@ extension WebServer {
             try Access.audit(t, user, action: "purchase.create", target: key, detail: ["program": program, "enterprise": stored.enterprise], remote: remote)
             return (true, stored)
         }
-        let outcome: (created: Bool, purchase: PurchaseView)
         do {
-            outcome = try await asUser(user, record)
+            return try await asUser(user, record)
         } catch let error as PostgresError where error.sqlState == "23505" {
             // A unique key taken meanwhile: a concurrent request with the same key committed first
             // (the retry then answers 200), or the key is another enterprise's, hidden by
             // row-level security (the retry then answers 409).
             do {
-                outcome = try await asUser(user, record)
+                return try await asUser(user, record)
             } catch let error as PostgresError where error.sqlState == "23505" {
                 throw reused
             }
         }
-        return JSONResponse.make(outcome.purchase, status: outcome.created ? .created : .ok)
     }
 
     /// POST /api/v1/subsidy/batches/{id}/approve: the checker's approval (maker-checker).
@@ -232,16 +239,25 @@ extension WebServer {
         guard let id = context.parameters.get("id", as: Int.self) else {
             throw APIError(.notFound, "BATCH_NOT_FOUND", "没有这个补助批次", field: "id")
         }
-        let remote = remoteAddress(request, context)
-        struct Body: Encodable {
-            var id: Int
-            var period: String
-            var status: String
-            var preparedBy: String
-            var approvedBy: String?
-            var totalFen: Int64
-        }
-        let body = try await asUser(user) { t in
+        let body = try await approve(user: user, batchID: id, remote: remoteAddress(request, context))
+        return JSONResponse.make(body)
+    }
+
+    /// The approved batch, as the API answers it.
+    struct ApprovedBatch: Encodable, Sendable {
+        var id: Int
+        var period: String
+        var status: String
+        var preparedBy: String
+        var approvedBy: String?
+        var totalFen: Int64
+    }
+
+    /// Approves batch `batchID` as `user` (the API's and the page's path): 404 for an unknown
+    /// batch, 409 when it is not prepared, when `user` prepared it (maker-checker), or when the
+    /// fund would be exceeded.
+    func approve(user: User, batchID id: Int, remote: String) async throws -> ApprovedBatch {
+        try await asUser(user) { t in
             let batch: SubsidyBatch
             do {
                 batch = try Subsidies.load(t, batchID: id)
@@ -263,10 +279,9 @@ extension WebServer {
             }
             try Access.audit(t, user, action: "subsidy.approve", target: String(id), detail: ["period": batch.period.description], remote: remote)
             let approved = try Subsidies.load(t, batchID: id)
-            return Body(
+            return ApprovedBatch(
                 id: approved.id, period: approved.period.description, status: approved.status, preparedBy: approved.preparedBy,
                 approvedBy: approved.approvedBy, totalFen: approved.totalFen)
         }
-        return JSONResponse.make(body)
     }
 }

@@ -84,6 +84,7 @@ extension WebServer {
         router.post("/login") { request, context in try await self.submitLogin(request, context) }
         router.post("/logout") { request, context in try await self.logout(request, context) }
         router.get("/") { request, _ in try await self.dashboard(request) }
+        addWorkPageRoutes(to: router)
         router.get("/assets/app.css") { _, _ in
             Response(
                 status: .ok, headers: [.contentType: "text/css; charset=utf-8", .cacheControl: "public, max-age=3600"],
@@ -219,6 +220,7 @@ extension WebServer {
             return Pages.html("clerk", object)
         }
         object["title"] = "完成率"
+        object["showBatches"] = Self.batchReaders.contains(user.role)
         object.merge(Self.chart(rows)) { _, new in new }
         object["rows"] = rows.map { row -> [String: Any] in
             [

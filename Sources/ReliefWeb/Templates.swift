@@ -61,17 +61,18 @@ enum Templates {
     static let clerk = """
         {{> head}}
         <h1>{{enterpriseName}} · 消费帮扶采购进度</h1>
+        <p class="actions"><a class="button" href="/purchases/new">录入采购</a></p>
         {{> periodForm}}
         <section class="card">
         <h2>截至 {{period}}</h2>
         <dl class="figures">
         <div><dt>年度目标</dt><dd>{{target}} 元</dd></div>
         <div><dt>累计采购</dt><dd>{{cumulative}} 元</dd></div>
-        <div><dt>完成率</dt><dd>{{completion}}</dd></div>
+        <div><dt>完成率</dt><dd id="completion">{{completion}}</dd></div>
         </dl>
         <svg class="progress" viewBox="0 0 100 6" preserveAspectRatio="none" role="img" aria-label="完成率 {{completion}}">
         <rect x="0" y="0" width="100" height="6" fill="#e3e8ec"/>
-        <rect x="0" y="0" width="{{barWidth}}" height="6" fill="{{barColor}}"/>
+        <rect class="bar" x="0" y="0" width="{{barWidth}}" height="6" fill="{{barColor}}"/>
         </svg>
         {{#ineligibleTotal}}<p class="note">不合格采购金额 {{ineligibleTotal}} 元，不计入完成率。</p>{{/ineligibleTotal}}
         </section>
@@ -101,6 +102,7 @@ enum Templates {
     static let overview = """
         {{> head}}
         <h1>各企业消费帮扶完成率</h1>
+        {{#showBatches}}<p class="actions"><a class="button" href="/batches">补助批次</a></p>{{/showBatches}}
         {{> periodForm}}
         <section class="card">
         <h2>完成率排名 · 截至 {{period}}</h2>
@@ -132,6 +134,64 @@ enum Templates {
         </tbody>
         </table>
         </div>
+        </section>
+        {{> foot}}
+        """
+
+    static let purchaseForm = """
+        {{> head}}
+        <h1>录入采购 · {{enterpriseName}}</h1>
+        <section class="card">
+        {{#problemCount}}
+        <div class="error" role="alert">
+        <p>采购单有 {{problemCount}} 处错误，请修改后重新提交。</p>
+        {{#generalProblems}}<p>{{.}}</p>{{/generalProblems}}
+        </div>
+        {{/problemCount}}
+        <form method="post" action="/purchases" class="stack">
+        <input type="hidden" name="csrf" value="{{csrf}}">
+        <input type="hidden" name="purchase_key" value="{{purchaseKey}}">
+        <p class="note">采购单号 {{purchaseKey}}</p>
+        <div class="grid">
+        {{#fields}}
+        <label>{{label}}
+        {{#isSelect}}
+        <select name="{{name}}" required>
+        {{#options}}<option value="{{value}}"{{#selected}} selected{{/selected}}>{{label}}</option>{{/options}}
+        </select>
+        {{/isSelect}}
+        {{^isSelect}}<input type="{{type}}" name="{{name}}" value="{{value}}" maxlength="200">{{/isSelect}}
+        {{#hint}}<span class="hint">{{hint}}</span>{{/hint}}
+        {{#problems}}<span class="field-error" data-field="{{name}}">{{.}}</span>{{/problems}}
+        </label>
+        {{/fields}}
+        </div>
+        <p><button type="submit">提交采购</button> <a href="/">返回</a></p>
+        </form>
+        </section>
+        {{> foot}}
+        """
+
+    static let batches = """
+        {{> head}}
+        <h1>补助批次</h1>
+        {{#error}}<p class="error" role="alert">{{error}}</p>{{/error}}
+        {{#notice}}<p class="notice" role="status">{{notice}}</p>{{/notice}}
+        <section class="card">
+        {{#hasBatches}}
+        <div class="scroll">
+        <table>
+        <thead><tr><th>批次</th><th>月份</th><th>状态</th><th>制单人</th><th>审核人</th><th class="num">补助合计（元）</th><th></th></tr></thead>
+        <tbody>
+        {{#batches}}
+        <tr id="batch-{{id}}"><td>{{id}}</td><td>{{period}}</td><td class="status-{{statusCode}}">{{status}}</td><td>{{preparedBy}}</td><td>{{approvedBy}}</td><td class="num">{{total}}</td>
+        <td>{{#approvable}}<form method="post" action="/batches/{{id}}/approve" class="inline"><input type="hidden" name="csrf" value="{{csrf}}"><button type="submit">审批</button></form>{{/approvable}}</td></tr>
+        {{/batches}}
+        </tbody>
+        </table>
+        </div>
+        {{/hasBatches}}
+        {{^hasBatches}}<p>暂无补助批次。</p>{{/hasBatches}}
         </section>
         {{> foot}}
         """
@@ -181,6 +241,16 @@ enum Templates {
         th.num,td.num{text-align:right}
         td.wrap{white-space:normal;min-width:16rem}
         tr.ineligible td{background:#fff4f4}
+        .actions{margin:0 0 1rem}
+        a.button{display:inline-block;padding:.45rem .9rem;border-radius:4px;background:#b71c1c;color:#fff;text-decoration:none}
+        .grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(260px,1fr));gap:.75rem 1rem}
+        .grid label{display:flex;flex-direction:column;gap:.25rem}
+        select{font:inherit;padding:.45rem .5rem;border:1px solid #cbd2d9;border-radius:4px;background:#fff;max-width:100%}
+        .field-error{color:#b71c1c;font-size:.85rem}
+        .hint{color:#52606d;font-size:.8rem}
+        .notice{color:#1b5e20;background:#e8f5e9;padding:.5rem .75rem;border-radius:4px}
+        .status-approved,.status-paid{color:#2e7d32;font-weight:600}
+        .status-prepared{color:#ef6c00;font-weight:600}
 
         """
 
@@ -189,7 +259,7 @@ enum Templates {
         var library = MustacheLibrary()
         let sources: [(String, String)] = [
             ("head", head), ("foot", foot), ("login", login), ("periodForm", periodForm), ("clerk", clerk), ("lines", lines),
-            ("overview", overview), ("error", error),
+            ("overview", overview), ("error", error), ("purchaseForm", purchaseForm), ("batches", batches),
         ]
         for (name, source) in sources {
             do {
