@@ -1,5 +1,6 @@
 import Foundation
 public import Postgres
+import ZIPFoundation
 public import ReliefCore
 
 /// Journal export formats.
@@ -116,6 +117,16 @@ public enum AuditPack {
             periodClosed: close != nil, closingDigest: closingDigest, files: files)
         try save("manifest.json", try manifest.encoded())
         return manifest
+    }
+
+    /// Zips a written pack folder into `path` (a new file): the pack as one download. Unzipped,
+    /// it checks with ``verify(folder:)`` like the folder itself.
+    public static func archive(folder: String, to path: String) throws {
+        do {
+            try FileManager.default.zipItem(at: URL(fileURLWithPath: folder), to: URL(fileURLWithPath: path), shouldKeepParent: false)
+        } catch {
+            throw PackError(message: "\(path): cannot zip the pack: \(error)")
+        }
     }
 
     /// Checks a pack offline: every file against the manifest (missing, changed or unlisted files are

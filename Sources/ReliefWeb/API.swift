@@ -13,7 +13,6 @@ extension WebServer {
         router.get("/api/v1/progress") { request, _ in try await self.progress(request) }
         router.get("/api/v1/purchases") { request, _ in try await self.listPurchases(request) }
         router.post("/api/v1/purchases") { request, context in try await self.createPurchase(request, context) }
-        router.get("/api/v1/reports/trial-balance") { request, _ in try await self.trialBalance(request) }
         router.post("/api/v1/subsidy/batches/:id/approve") { request, context in try await self.approveBatch(request, context) }
         router.get("/api/openapi.json") { _, _ in
             var response = JSONResponse.raw(Array(OpenAPIDocument.text.utf8))
@@ -133,16 +132,6 @@ extension WebServer {
         return JSONResponse.raw(Array(json.utf8))
     }
 
-    /// GET /api/v1/reports/trial-balance?period=YYYY-MM.
-    func trialBalance(_ request: Request) async throws -> Response {
-        let period = try period(request)
-        let book = configuration.bookCode
-        let json = try await withUser(request, allowed: Self.bookReaders) { t, _ in
-            try BookReports.trialBalance(t, bookCode: book, period: period).renderJSON()
-        }
-        return JSONResponse.raw(Array(json.utf8))
-    }
-
     /// GET /api/v1/purchases[?ineligible=true][&period=YYYY-MM][&limit=N].
     func listPurchases(_ request: Request) async throws -> Response {
         let query = request.uri.queryParameters
@@ -236,11 +225,15 @@ extension WebServer {
     /// POST /api/v1/subsidy/batches/{id}/approve: the checker's approval (maker-checker).
     func approveBatch(_ request: Request, _ context: WebContext) async throws -> Response {
         let user = try await authenticate(request, allowed: Self.approvers)
+        let key = try idempotencyKey(request)
         guard let id = context.parameters.get("id", as: Int.self) else {
             throw APIError(.notFound, "BATCH_NOT_FOUND", "没有这个补助批次", field: "id")
         }
-        let body = try await approve(user: user, batchID: id, remote: remoteAddress(request, context))
-        return JSONResponse.make(body)
+        let bytes = try await bodyBytes(request)
+        let remote = remoteAddress(request, context)
+        return try await idempotent(user, key: key, requestHash: Self.requestHash(request, body: bytes)) { t in
+            try StoredResponse.json(try self.approve(t, user: user, batchID: id, remote: remote))
+        }
     }
 
     /// The approved batch, as the API answers it.
@@ -257,7 +250,12 @@ extension WebServer {
     /// batch, 409 when it is not prepared, when `user` prepared it (maker-checker), or when the
     /// fund would be exceeded.
     func approve(user: User, batchID id: Int, remote: String) async throws -> ApprovedBatch {
-        try await asUser(user) { t in
+        try await asUser(user) { t in try self.approve(t, user: user, batchID: id, remote: remote) }
+    }
+
+    /// ``approve(user:batchID:remote:)`` inside the caller's transaction.
+    func approve(_ t: isolated Connection, user: User, batchID id: Int, remote: String) throws -> ApprovedBatch {
+        do {
             let batch: SubsidyBatch
             do {
                 batch = try Subsidies.load(t, batchID: id)

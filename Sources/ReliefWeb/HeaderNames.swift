@@ -11,4 +11,6 @@ extension HTTPField.Name {
     static let xForwardedFor = HTTPField.Name("X-Forwarded-For")!
     /// `Idempotency-Key`: the client's key for a write that may be retried.
     public static let idempotencyKey = HTTPField.Name("Idempotency-Key")!
+    /// `Idempotent-Replayed: true` on an answer replayed for a retried write.
+    public static let idempotentReplayed = HTTPField.Name("Idempotent-Replayed")!
 }

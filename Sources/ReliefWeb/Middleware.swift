@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import Logging
 import Postgres
+import ReliefCore
 import ReliefStore
 
 /// Counts every request by its route pattern and final status and times it. Outermost, so it sees
@@ -55,6 +56,8 @@ struct ErrorMiddleware: RouterMiddleware {
     func handle(_ request: Request, context: WebContext, next: (Request, WebContext) async throws -> Response) async throws -> Response {
         do {
             return try await next(request, context)
+        } catch is SignInRequired {
+            return Pages.redirect("/login")
         } catch {
             let apiError = Self.translate(error, logger: context.logger)
             if request.uri.path.hasPrefix("/api/") || request.uri.path == "/metrics" {
@@ -77,6 +80,20 @@ struct ErrorMiddleware: RouterMiddleware {
             return APIError(.forbidden, "FORBIDDEN", "数据库拒绝了此操作：当前角色无此权限")
         case let error as PostgresError where error.sqlState == "RL053":
             return APIError(.conflict, "MAKER_CHECKER", "制单人不能审核自己的批次（制单与审核须为不同的人）")
+        case let error as SubsidyError:
+            return APIError(.unprocessableContent, "REFUSED", error.message)
+        case let error as PackError:
+            return APIError(.unprocessableContent, "REFUSED", error.message)
+        case let error as LedgerError:
+            switch error {
+            case .unknownAccount, .unknownBook, .unknownEntry: return APIError(.notFound, "NOT_FOUND", error.description)
+            case .closedPeriod: return APIError(.conflict, "PERIOD_CLOSED", error.description)
+            case .rejected(let pg) where pg.sqlState == "RL041" || pg.sqlState == "RL040":
+                return APIError(.conflict, "FUND_EXCEEDED", "银行存款或已收资金不足：\(pg.message)")
+            default: return APIError(.unprocessableContent, "REFUSED", error.description)
+            }
+        case let error as ImportErrors:
+            return ImportView.validationError(error)
         case let error as any HTTPResponseError:
             let status = error.status
             switch status {

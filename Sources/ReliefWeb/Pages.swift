@@ -39,7 +39,7 @@ enum Pages {
 
     /// The page's user block (name, role, logout form's CSRF token).
     static func userBlock(_ session: WebSession) -> [String: Any] {
-        ["displayName": session.user.displayName, "roleName": roleName(session.user.role), "csrf": session.csrfToken]
+        ["displayName": session.user.displayName, "roleName": roleName(session.user.role), "csrf": session.csrfToken, "nav": WebServer.nav(session.user)]
     }
 
     /// Decodes an `application/x-www-form-urlencoded` body.

@@ -25,6 +25,9 @@ enum Templates {
         </form>
         {{/user}}
         </header>
+        {{#user}}
+        <nav class="nav">{{#nav}}<a href="{{href}}">{{label}}</a>{{/nav}}</nav>
+        {{/user}}
         <main>
 
         """
@@ -175,8 +178,16 @@ enum Templates {
     static let batches = """
         {{> head}}
         <h1>补助批次</h1>
-        {{#error}}<p class="error" role="alert">{{error}}</p>{{/error}}
-        {{#notice}}<p class="notice" role="status">{{notice}}</p>{{/notice}}
+        {{> notices}}
+        {{#canPrepare}}
+        <section class="card">
+        <form method="post" action="/batches" class="period">
+        <input type="hidden" name="csrf" value="{{csrf}}">
+        <label>制作补助批次，月份 <input type="month" name="period" value="{{nextPeriod}}" required></label>
+        <button type="submit">制单</button>
+        </form>
+        </section>
+        {{/canPrepare}}
         <section class="card">
         {{#hasBatches}}
         <div class="scroll">
@@ -185,13 +196,233 @@ enum Templates {
         <tbody>
         {{#batches}}
         <tr id="batch-{{id}}"><td>{{id}}</td><td>{{period}}</td><td class="status-{{statusCode}}">{{status}}</td><td>{{preparedBy}}</td><td>{{approvedBy}}</td><td class="num">{{total}}</td>
-        <td>{{#approvable}}<form method="post" action="/batches/{{id}}/approve" class="inline"><input type="hidden" name="csrf" value="{{csrf}}"><button type="submit">审批</button></form>{{/approvable}}</td></tr>
+        <td>{{#approvable}}<form method="post" action="/batches/{{id}}/approve" class="inline"><input type="hidden" name="csrf" value="{{csrf}}"><button type="submit">审批</button></form>{{/approvable}}{{#payable}}<form method="post" action="/batches/{{id}}/pay" class="inline"><input type="hidden" name="csrf" value="{{csrf}}"><input type="date" name="date" value="{{payDate}}" required> <button type="submit">支付</button></form>{{/payable}}{{#paid}}<a class="download" href="/batches/{{id}}/payment-file">下载支付文件</a>{{/paid}}</td></tr>
         {{/batches}}
         </tbody>
         </table>
         </div>
         {{/hasBatches}}
         {{^hasBatches}}<p>暂无补助批次。</p>{{/hasBatches}}
+        </section>
+        {{> foot}}
+        """
+
+    static let notices = """
+        {{#error}}<p class="error" role="alert">{{error}}</p>{{/error}}
+        {{#notice}}<p class="notice" role="status">{{notice}}</p>{{/notice}}
+        """
+
+    static let reportIndex = """
+        {{> head}}
+        <h1>报表</h1>
+        <section class="card">
+        <ul class="links">
+        {{#reports}}<li><a href="/reports/{{key}}?period={{period}}">{{title}}</a></li>{{/reports}}
+        </ul>
+        </section>
+        {{> foot}}
+        """
+
+    static let report = """
+        {{> head}}
+        <h1>{{title}}</h1>
+        <form method="get" action="/reports/{{key}}" class="period">
+        <label>月份 <input type="month" name="period" value="{{period}}"></label>
+        {{#hasAccounts}}<label>科目 <select name="account">{{#accounts}}<option value="{{value}}"{{#selected}} selected{{/selected}}>{{label}}</option>{{/accounts}}</select></label>{{/hasAccounts}}
+        {{#hasEnterprises}}<label>企业 <select name="enterprise">{{#enterprises}}<option value="{{value}}"{{#selected}} selected{{/selected}}>{{label}}</option>{{/enterprises}}</select></label>{{/hasEnterprises}}
+        <button type="submit">查看</button>
+        </form>
+        {{#hint}}<p class="note">{{hint}}</p>{{/hint}}
+        {{#reportTitle}}
+        <section class="card">
+        <h2>{{reportTitle}}</h2>
+        <p class="actions">下载：{{#downloads}}<a class="download" href="{{href}}">{{label}}</a> {{/downloads}}</p>
+        <div class="scroll">
+        <table class="report">
+        <thead><tr>{{#columns}}<th{{#num}} class="num"{{/num}}>{{title}}</th>{{/columns}}</tr></thead>
+        <tbody>
+        {{#rows}}<tr>{{#cells}}<td{{#num}} class="num"{{/num}}>{{text}}</td>{{/cells}}</tr>{{/rows}}
+        {{#totals}}<tr class="totals">{{#cells}}<td{{#num}} class="num"{{/num}}>{{text}}</td>{{/cells}}</tr>{{/totals}}
+        </tbody>
+        </table>
+        </div>
+        {{^hasRows}}<p>本期没有数据。</p>{{/hasRows}}
+        {{#notes}}<p class="note">{{.}}</p>{{/notes}}
+        </section>
+        {{/reportTitle}}
+        {{> foot}}
+        """
+
+    static let imports = """
+        {{> head}}
+        <h1>{{title}}</h1>
+        {{> notices}}
+        {{#hasProblems}}
+        <section class="card">
+        <h2>错误明细（整个文件未导入，改正后重新上传）</h2>
+        <div class="scroll">
+        <table class="problems">
+        <thead><tr><th>行</th><th>列</th><th>问题</th></tr></thead>
+        <tbody>
+        {{#problems}}<tr><td>{{line}}</td><td>{{column}}</td><td class="wrap">{{message}}</td></tr>{{/problems}}
+        </tbody>
+        </table>
+        </div>
+        </section>
+        {{/hasProblems}}
+        <section class="card">
+        <form method="post" action="{{action}}" enctype="multipart/form-data" class="stack">
+        <input type="hidden" name="csrf" value="{{csrf}}">
+        {{#single}}<input type="hidden" name="kind" value="{{singleKind}}">{{/single}}
+        {{^single}}<label>导入内容 <select name="kind">{{#kinds}}<option value="{{value}}"{{#selected}} selected{{/selected}}>{{label}}</option>{{/kinds}}</select></label>{{/single}}
+        <label>文件（CSV 或 XLSX，UTF-8 / GB18030 均可，最大 8 MB）<input type="file" name="file" accept=".csv,.xlsx" required></label>
+        <p class="note">导入是全有或全无：任何一行有错，整个文件都不导入，并逐行列出错误。</p>
+        <p><button type="submit">上传并导入</button></p>
+        </form>
+        </section>
+        {{> foot}}
+        """
+
+    static let periods = """
+        {{> head}}
+        <h1>结账</h1>
+        {{> notices}}
+        {{#canClose}}
+        <section class="card">
+        <form method="post" action="/periods/close" class="period">
+        <input type="hidden" name="csrf" value="{{csrf}}">
+        <label>结账月份 <input type="month" name="period" value="{{next}}" required></label>
+        <button type="submit">结账</button>
+        </form>
+        <p class="note">月份须按顺序结账；结账后该月不能再记账，链头随结账记录保存。</p>
+        </section>
+        {{/canClose}}
+        <section class="card">
+        {{#hasCloses}}
+        <div class="scroll"><table>
+        <thead><tr><th>月份</th><th class="num">链序号</th><th>链头</th><th>结账人</th><th>时间</th></tr></thead>
+        <tbody>{{#closes}}<tr><td>{{period}}</td><td class="num">{{seq}}</td><td class="hash">{{head}}</td><td>{{by}}</td><td>{{at}}</td></tr>{{/closes}}</tbody>
+        </table></div>
+        {{/hasCloses}}
+        {{^hasCloses}}<p>尚未结账。</p>{{/hasCloses}}
+        </section>
+        {{> foot}}
+        """
+
+    static let program = """
+        {{> head}}
+        <h1>项目设置</h1>
+        {{> notices}}
+        {{#program}}
+        <section class="card">
+        <h2>{{name}}（{{code}}）</h2>
+        <dl class="figures">
+        <div><dt>结对县</dt><dd>{{county}}</dd></div>
+        <div><dt>文件号</dt><dd>{{notice}}</dd></div>
+        <div><dt>期间</dt><dd>{{starts}} 至 {{ends}}</dd></div>
+        <div><dt>企业 / 供应商 / 商品</dt><dd>{{enterprises}} / {{suppliers}} / {{products}}</dd></div>
+        </dl>
+        <p class="note">乡镇：{{townships}}</p>
+        </section>
+        {{/program}}
+        <section class="card">
+        <h2>补助规则版本</h2>
+        <div class="scroll"><table>
+        <thead><tr><th>版本</th><th class="num">补助比例</th><th class="num">每名职工上限</th><th class="num">每家企业上限</th><th>合规渠道</th><th>生效日期</th></tr></thead>
+        <tbody>{{#rules}}<tr><td>{{version}}</td><td class="num">{{rate}}</td><td class="num">{{memberCap}}</td><td class="num">{{enterpriseCap}}</td><td>{{channels}}</td><td>{{from}}</td></tr>{{/rules}}</tbody>
+        </table></div>
+        </section>
+        {{#canAddRule}}
+        <section class="card">
+        <h2>新增规则版本</h2>
+        {{#form}}
+        <form method="post" action="/program/rules" class="grid">
+        <input type="hidden" name="csrf" value="{{csrf}}">
+        <label>版本号 <input name="version" value="{{version}}" required></label>
+        <label>补助比例（基点，1000 = 10%）<input name="rate_bp" value="{{rate_bp}}" required></label>
+        <label>每名职工上限（元）<input name="member_cap" value="{{member_cap}}" required></label>
+        <label>每家企业上限（元）<input name="enterprise_cap" value="{{enterprise_cap}}" required></label>
+        <label>合规渠道（逗号分隔）<input name="channels" value="{{channels}}" required></label>
+        <label>生效日期 <input type="date" name="effective_from" value="{{effective_from}}" required></label>
+        <p><button type="submit">添加规则</button></p>
+        </form>
+        {{/form}}
+        </section>
+        {{/canAddRule}}
+        {{> foot}}
+        """
+
+    static let journalBrowser = """
+        {{> head}}
+        <h1>序时账查询</h1>
+        <form method="get" action="/journal" class="filters">
+        <label>月份 <input type="month" name="period" value="{{period}}"></label>
+        <label>科目 <select name="account"><option value="">全部</option>{{#accounts}}<option value="{{value}}"{{#selected}} selected{{/selected}}>{{label}}</option>{{/accounts}}</select></label>
+        <label>企业信用代码 <input name="enterprise" value="{{enterprise}}" maxlength="18"></label>
+        <label>供应商信用代码 <input name="supplier" value="{{supplier}}" maxlength="18"></label>
+        <label>凭证号 <input name="voucher" value="{{voucher}}" maxlength="10"></label>
+        <button type="submit">查询</button>
+        </form>
+        <section class="card">
+        {{#hasEntries}}
+        <p class="note">共 {{count}} 笔分录</p>
+        <div class="scroll"><table class="journal">
+        <thead><tr><th>#</th><th>日期</th><th>凭证</th><th>摘要 / 科目</th><th class="num">借方</th><th class="num">贷方</th><th>企业</th><th>供应商</th></tr></thead>
+        <tbody>
+        {{#entries}}
+        <tr class="entry"><td>{{seq}}</td><td>{{date}}</td><td>{{voucher}}</td><td colspan="5">{{description}} {{reverses}} <span class="note">{{createdBy}} · {{hash}}…</span></td></tr>
+        {{#postings}}<tr><td></td><td></td><td></td><td>{{account}}</td><td class="num">{{debit}}</td><td class="num">{{credit}}</td><td>{{enterprise}}</td><td>{{supplier}}</td></tr>{{/postings}}
+        {{/entries}}
+        </tbody>
+        </table></div>
+        {{#nextHref}}<p><a href="{{nextHref}}">下一页</a></p>{{/nextHref}}
+        {{/hasEntries}}
+        {{^hasEntries}}<p>没有符合条件的分录。</p>{{/hasEntries}}
+        </section>
+        {{> foot}}
+        """
+
+    static let exports = """
+        {{> head}}
+        <h1>导出与审计包</h1>
+        <section class="card">
+        <h2>序时账（全部分录）</h2>
+        <ul class="links">{{#formats}}<li><a class="download" href="{{href}}">{{label}}</a></li>{{/formats}}</ul>
+        </section>
+        <section class="card">
+        <h2>审计包</h2>
+        <form method="get" action="/exports/audit-pack" class="period">
+        <label>月份 <input type="month" name="period" value="{{period}}" required></label>
+        <button type="submit">下载审计包（ZIP）</button>
+        </form>
+        <p class="note">含全部报表、各格式序时账与 manifest.json，可用 relief verify --pack 离线核验。</p>
+        </section>
+        {{> foot}}
+        """
+
+    static let verify = """
+        {{> head}}
+        <h1>链校验</h1>
+        <section class="card">
+        {{#sound}}<p class="notice" role="status" id="chain-status">账簿 {{book}} 的哈希链完整：已校验 {{entries}} 笔分录、{{postings}} 条分录行。</p>{{/sound}}
+        {{^sound}}<p class="error" role="alert" id="chain-status">账簿 {{book}} 的哈希链校验未通过！</p>{{/sound}}
+        <dl class="figures">
+        <div><dt>链头</dt><dd class="hash">{{head}}</dd></div>
+        <div><dt>校验时间</dt><dd>{{checkedAt}}</dd></div>
+        </dl>
+        {{#problems}}<p class="error">{{.}}</p>{{/problems}}
+        </section>
+        {{> foot}}
+        """
+
+    static let auditLog = """
+        {{> head}}
+        <h1>操作日志</h1>
+        <section class="card">
+        <div class="scroll"><table>
+        <thead><tr><th>时间</th><th>操作人</th><th>角色</th><th>操作</th><th>对象</th><th>来源地址</th><th>详情</th></tr></thead>
+        <tbody>{{#events}}<tr><td>{{at}}</td><td>{{actor}}</td><td>{{role}}</td><td>{{action}}</td><td>{{target}}</td><td>{{remote}}</td><td class="wrap">{{detail}}</td></tr>{{/events}}</tbody>
+        </table></div>
         </section>
         {{> foot}}
         """
@@ -251,6 +482,15 @@ enum Templates {
         .notice{color:#1b5e20;background:#e8f5e9;padding:.5rem .75rem;border-radius:4px}
         .status-approved,.status-paid{color:#2e7d32;font-weight:600}
         .status-prepared{color:#ef6c00;font-weight:600}
+        .nav{display:flex;flex-wrap:wrap;gap:.25rem 1rem;padding:.4rem 1rem;background:#fff;border-bottom:1px solid #e4e7eb;font-size:.95rem}
+        .nav a{color:#b71c1c;text-decoration:none}
+        .links{margin:0;padding-left:1.2rem;line-height:2}
+        .filters{display:flex;flex-wrap:wrap;gap:.5rem 1rem;align-items:flex-end;margin-bottom:1rem}
+        .filters label{display:flex;flex-direction:column;font-size:.9rem}
+        tr.entry td{background:#f5f7fa;font-weight:600}
+        tr.totals td{font-weight:600;border-top:2px solid #52606d}
+        .hash{font-family:ui-monospace,monospace;font-size:.8rem;word-break:break-all;white-space:normal}
+        a.download{margin-right:.75rem}
 
         """
 
@@ -259,7 +499,9 @@ enum Templates {
         var library = MustacheLibrary()
         let sources: [(String, String)] = [
             ("head", head), ("foot", foot), ("login", login), ("periodForm", periodForm), ("clerk", clerk), ("lines", lines),
-            ("overview", overview), ("error", error), ("purchaseForm", purchaseForm), ("batches", batches),
+            ("overview", overview), ("error", error), ("purchaseForm", purchaseForm), ("batches", batches), ("notices", notices),
+            ("reportIndex", reportIndex), ("report", report), ("imports", imports), ("periods", periods), ("program", program),
+            ("journalBrowser", journalBrowser), ("exports", exports), ("verify", verify), ("auditLog", auditLog),
         ]
         for (name, source) in sources {
             do {

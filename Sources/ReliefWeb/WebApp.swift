@@ -50,6 +50,10 @@ public enum WebApp {
         router.middlewares.add(ErrorMiddleware())
         server.addAPIRoutes(to: router)
         server.addPageRoutes(to: router)
+        server.addReportRoutes(to: router)
+        server.addImportRoutes(to: router)
+        server.addFinanceRoutes(to: router)
+        server.addAuditRoutes(to: router)
         return router
     }
 

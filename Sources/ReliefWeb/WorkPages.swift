@@ -9,7 +9,7 @@ import ReliefStore
 /// subsidy batch. Forms only (no JavaScript), each with the session's CSRF token.
 extension WebServer {
     /// Who may see the subsidy batches page.
-    static let batchReaders: Set<Role> = [.financePreparer, .financeApprover]
+    static let batchReaders: Set<Role> = [.financePreparer, .financeApprover, .auditor, .admin]
     /// Who may record a purchase through the page (the clerk, for its own enterprise).
     static let purchasePageWriters: Set<Role> = [.enterpriseClerk]
 
@@ -191,22 +191,21 @@ extension WebServer {
     /// The batches page, with `message` (an error) or `notice` at the top.
     func batchesList(_ session: WebSession, error: String? = nil, notice: String? = nil, status: HTTPResponse.Status = .ok) async throws -> Response {
         let program = configuration.programCode
-        let batches = try await asUser(session.user) { t in
-            try t.query(
-                """
-                SELECT b.id FROM relief.subsidy_batches b JOIN relief.programs g ON g.id = b.program_id
-                WHERE g.code = $1 ORDER BY b.period DESC, b.id DESC
-                """, [program]
-            ).rows.map { try Subsidies.load(t, batchID: try $0.decode(Int.self, at: 0)) }
-        }
+        let batches = try await asUser(session.user) { t in try Subsidies.batches(t, programCode: program) }
         let canApprove = Self.approvers.contains(session.user.role)
+        let canPay = Self.preparers.contains(session.user.role)
+        var nextPeriod = batches.map(\.period).max()?.next
+        if nextPeriod == nil { nextPeriod = try await defaultPeriod(session.user) }
+        let next = nextPeriod ?? todayInChina().period
         var object: [String: Any] = [
             "title": "补助批次", "user": Pages.userBlock(session), "csrf": session.csrfToken, "hasBatches": !batches.isEmpty,
+            "canPrepare": canPay, "nextPeriod": next.description,
             "batches": batches.map { batch -> [String: Any] in
                 [
                     "id": String(batch.id), "period": batch.period.description, "status": Self.statusName(batch.status), "statusCode": batch.status,
                     "preparedBy": batch.preparedBy, "approvedBy": batch.approvedBy ?? "—", "total": Money(fen: batch.totalFen).formatted,
-                    "approvable": canApprove && batch.status == "prepared",
+                    "approvable": canApprove && batch.status == "prepared", "payable": canPay && batch.status == "approved",
+                    "payDate": batch.period.lastDay.description, "paid": batch.status == "paid",
                 ]
             },
         ]
@@ -228,7 +227,10 @@ extension WebServer {
     func batchesPage(_ request: Request) async throws -> Response {
         switch try await pageSession(request, allowed: Self.batchReaders) {
         case .success(let session):
-            let notice = request.uri.queryParameters.get("approved").flatMap { Int($0) }.map { "补助批次 \($0) 已审核" }
+            let query = request.uri.queryParameters
+            let notice = query.get("approved").flatMap { Int($0) }.map { "补助批次 \($0) 已审核" }
+                ?? query.get("prepared").flatMap { Int($0) }.map { "补助批次 \($0) 已制单，等待审核" }
+                ?? query.get("paid").flatMap { Int($0) }.map { "补助批次 \($0) 已支付，可下载支付文件" }
             return try await batchesList(session, notice: notice)
         case .failure(let refusal): return refusal.response
         }

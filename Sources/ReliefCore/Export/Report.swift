@@ -60,7 +60,8 @@ public struct Report: Sendable {
         self.notes = notes
     }
 
-    func display(_ value: Value) -> String {
+    /// A cell as shown on screen (money as 1,234.56).
+    public func display(_ value: Value) -> String {
         switch value {
         case .text(let text): return text
         case .fen(let fen): return Money(fen: fen).formatted

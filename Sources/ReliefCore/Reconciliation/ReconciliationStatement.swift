@@ -141,20 +141,50 @@ public struct ReconciliationStatement: Sendable {
     private func detailTable() -> TextTable {
         var table = TextTable(
             headers: ["类别", "日期", "金额", "来源", "说明"], alignments: [.left, .left, .right, .left, .left])
+        for row in detailRows() { table.append(row) }
+        return table
+    }
+
+    /// The unmatched items as rows of 类别, 日期, 金额, 来源, 说明; bank side first.
+    private func detailRows() -> [[String]] {
+        var rows: [[String]] = []
         for line in bankOnly {
-            table.append([
+            rows.append([
                 line.amountFen > 0 ? "银收企未收" : "银付企未付", "\(line.date)", Self.unsignedYuan(line.amountFen),
                 "对账单第 \(line.line) 行", describe(line),
             ])
         }
         for item in bookOnly {
             let category = item.amountFen > 0 ? "企收银未收" : item.amountFen < 0 ? "企付银未付" : "零金额分录"
-            table.append([
+            rows.append([
                 category, "\(item.date)", Self.unsignedYuan(item.amountFen),
                 item.voucher.isEmpty ? "分录 \(item.id)" : "凭证 \(item.voucher)", singleLine(item.reference),
             ])
         }
-        return table
+        return rows
+    }
+
+    /// The statement as a report (web page, CSV, XLSX, JSON): the two sides as rows; the
+    /// unmatched items and the verdict as notes, the verdict's wording as in ``renderTable()``.
+    public func report() -> Report {
+        func fen(_ value: Int64) -> Report.Value { .fen(value) }
+        var report = Report(
+            title: "银行存款余额调节表 \(period) · 科目 102 银行存款 · 截至 \(period.lastDay)",
+            columns: [.init("book_item", "项目（企业账面）"), .init("book_fen", "金额", .money), .init("bank_item", "项目（银行对账单）"), .init("bank_fen", "金额", .money)],
+            rows: [
+                [.text("银行存款日记账余额"), fen(bookBalanceFen), .text("银行对账单余额"), fen(bankBalanceFen)],
+                [.text("加：银收企未收"), fen(bankReceivedNotBookedFen), .text("加：企收银未收"), fen(bookReceivedNotBankFen)],
+                [.text("减：银付企未付"), fen(bankPaidNotBookedFen), .text("减：企付银未付"), fen(bookPaidNotBankFen)],
+                [.text("调节后余额"), fen(adjustedBookBalanceFen), .text("调节后余额"), fen(adjustedBankBalanceFen)],
+            ])
+        let details = detailRows()
+        report.notes.append(details.isEmpty ? "未达账项：无（已匹配 \(matchCount) 组）" : "未达账项明细（已匹配 \(matchCount) 组）：")
+        for row in details { report.notes.append(row.filter { !$0.isEmpty }.joined(separator: "  ")) }
+        let (difference, _) = adjustedBookBalanceFen.subtractingReportingOverflow(adjustedBankBalanceFen)
+        report.notes.append(balances
+            ? "调节后余额相等：\(Money(fen: adjustedBookBalanceFen).formatted)"
+            : "！！调节后余额不相等：差额 \(Self.unsignedYuan(difference)) —— 请核对未达账项")
+        return report
     }
 
     /// The amount without its sign, e.g. `1,200.00` for -120000 fen.

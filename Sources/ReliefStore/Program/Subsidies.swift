@@ -192,10 +192,33 @@ public enum Subsidies {
             let posted = try PostingWriter.post(t, bookCode: try bookCode(t, batchID: batchID), actorName: actorName, drafts: drafts)
             try link(t, batchID: batchID, items: items, posted: posted, column: "payment_entry_id")
             try t.query("UPDATE relief.subsidy_batches SET status = 'paid', paid_by = $2, paid_at = now() WHERE id = $1", [batchID, actorName])
-            return items.map { item in
-                PaymentLine(payee: item.unionName, bankName: item.bankName ?? "", bankAccount: item.bankAccount ?? "", amountFen: item.amountFen, reference: "RL-B\(batchID)-\(item.creditCode)")
-            }
+            return paymentLines(items, batchID: batchID)
         }
+    }
+
+    /// The payment file's lines of a paid batch (to download it again).
+    public static func paymentLines(_ c: isolated Connection, batchID: Int) throws -> [PaymentLine] {
+        let batch = try load(c, batchID: batchID)
+        guard batch.status == "paid" else { throw SubsidyError(message: "batch \(batchID) is \(batch.status); the payment file exists once it is paid") }
+        return paymentLines(try items(c, batchID: batchID), batchID: batchID)
+    }
+
+    static func paymentLines(_ items: [Item], batchID: Int) -> [PaymentLine] {
+        items.map { item in
+            PaymentLine(
+                payee: item.unionName, bankName: item.bankName ?? "", bankAccount: item.bankAccount ?? "", amountFen: item.amountFen,
+                reference: "RL-B\(batchID)-\(item.creditCode)")
+        }
+    }
+
+    /// The program's batches, newest month first.
+    public static func batches(_ c: isolated Connection, programCode: String) throws -> [SubsidyBatch] {
+        try c.query(
+            """
+            SELECT b.id FROM relief.subsidy_batches b JOIN relief.programs g ON g.id = b.program_id
+            WHERE g.code = $1 ORDER BY b.period DESC, b.id DESC
+            """, [programCode]
+        ).rows.map { try load(c, batchID: try $0.decode(Int.self, at: 0)) }
     }
 
     /// Claws back subsidy from an enterprise found ineligible: 借 135 其他应收款 / 贷 508 补助下级支出,
