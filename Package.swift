@@ -134,6 +134,7 @@ let package = Package(
             dependencies: [
                 "ReliefWeb", "ReliefStore", "ReliefCore", "Postgres", "ReliefTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "ZIPFoundation", package: "ZIPFoundation"),
             ],
             exclude: ["generate-openapi-swift.sh"],
             swiftSettings: strict),

@@ -252,6 +252,15 @@ extension WebServer {
         let list = try await closes(session.user)
         let closedThrough = list.first.flatMap { Period(parsing: $0.period) }
         var nextPeriod = closedThrough.flatMap(\.next)
+        if nextPeriod == nil {
+            // Nothing closed yet: the book's first month.
+            let book = configuration.bookCode
+            let first = try await asUser(session.user) { t in
+                try t.query("SELECT min(e.period) FROM relief.entries e JOIN relief.books b ON b.id = e.book_id WHERE b.code = $1", [book])
+                    .single().decodeOptional(Int.self, at: 0)
+            }
+            nextPeriod = first.flatMap { Period(yyyymm: $0) }
+        }
         if nextPeriod == nil { nextPeriod = try await defaultPeriod(session.user) }
         let next = nextPeriod ?? todayInChina().period
         var object: [String: Any] = [
@@ -347,11 +356,19 @@ extension WebServer {
     }
 
     func addRule(_ t: isolated Connection, user: User, rule: SubsidyRule, remote: String) throws {
+        let taken = try t.query(
+            "SELECT 1 FROM relief.subsidy_rules r JOIN relief.programs g ON g.id = r.program_id WHERE g.code = $1 AND r.version = $2",
+            [configuration.programCode, rule.version])
+        guard taken.rows.isEmpty else {
+            throw APIError(.conflict, "RULE_EXISTS", "规则版本 \(rule.version) 已存在；规则版本一经记录不再修改，新规则请用更大的版本号", field: "version")
+        }
         do {
             try Subsidies.addRule(t, programCode: configuration.programCode, rule: rule)
         } catch let error as PostgresError where error.sqlState == "23505" {
             throw APIError(.conflict, "RULE_EXISTS", "规则版本 \(rule.version) 已存在；新规则请用更大的版本号", field: "version")
         } catch let error as PostgresError where error.sqlState == "23514" {
+            throw APIError(.unprocessableContent, "VALIDATION_FAILED", "规则不合规：\(error.message)")
+        } catch let error as SubsidyError {
             throw APIError(.unprocessableContent, "VALIDATION_FAILED", "规则不合规：\(error.message)")
         }
         try Access.audit(t, user, action: "subsidy.rule", target: String(rule.version), remote: remote)

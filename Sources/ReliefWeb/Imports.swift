@@ -183,9 +183,15 @@ extension WebServer {
     func addImportRoutes(to router: Router<WebContext>) {
         router.post("/api/v1/imports/:kind") { request, context in try await self.apiImport(request, context) }
         router.get("/imports") { request, _ in try await self.importPage(request, kinds: ImportKind.allCases, action: "/imports") }
+        // The finance import page is for finance and the administrator; clerks upload on /purchases/upload.
         router.post("/imports") { request, context in try await self.submitImport(request, context, action: "/imports") }
         router.get("/purchases/upload") { request, _ in try await self.importPage(request, kinds: [.purchases], action: "/purchases/upload") }
         router.post("/purchases/upload") { request, context in try await self.submitImport(request, context, action: "/purchases/upload") }
+    }
+
+    /// Who may open an upload page: the finance one is not for clerks, the clerk's one only for clerks.
+    static func importPageRoles(_ action: String) -> Set<Role> {
+        action == "/imports" ? [.admin, .financePreparer] : [.enterpriseClerk]
     }
 
     /// The import kind named in the path or form: 404 when unknown, 403 for a role that may not.
@@ -232,7 +238,7 @@ extension WebServer {
 
     /// GET /imports and /purchases/upload: the upload form.
     func importPage(_ request: Request, kinds: [ImportKind], action: String) async throws -> Response {
-        let session = try await requireSession(request, allowed: Set(kinds.flatMap(\.roles)))
+        let session = try await requireSession(request, allowed: Self.importPageRoles(action))
         return importForm(session, kinds: kinds, action: action, selected: request.uri.queryParameters.get("kind"))
     }
 
@@ -251,7 +257,7 @@ extension WebServer {
     /// every problem by line and column, with nothing imported.
     func submitImport(_ request: Request, _ context: WebContext, action: String) async throws -> Response {
         let kinds: [ImportKind] = action == "/imports" ? ImportKind.allCases : [.purchases]
-        let session = try await requireSession(request, allowed: Set(kinds.flatMap(\.roles)))
+        let session = try await requireSession(request, allowed: Self.importPageRoles(action))
         guard let boundary = MultipartForm.boundary(request.headers[.contentType]) else {
             throw APIError(.unsupportedMediaType, "UNSUPPORTED_MEDIA_TYPE", "请通过页面上的上传表单提交")
         }

@@ -12,6 +12,8 @@ struct ReportArguments: Sendable {
     var period: Period
     var account: String?
     var enterprise: String?
+    /// The reader's role (a clerk's reports leave out what only finance may read).
+    var role: Role
 }
 
 /// One report the API and the pages offer: who may read it, what it needs, how it is computed.
@@ -53,7 +55,7 @@ enum ReportCatalog {
             try BookReports.enterpriseStatement(c, bookCode: a.bookCode, enterprise: a.enterprise ?? "", period: a.period)
         },
         ReportDefinition(key: "subsidy-ledger", title: "补助台账", roles: everyone) { c, a in
-            try ProgramReports.subsidyLedger(c, programCode: a.programCode, asOf: a.period.lastDay)
+            try ProgramReports.subsidyLedger(c, programCode: a.programCode, asOf: a.period.lastDay, bankSettlement: a.role != .enterpriseClerk)
         },
         ReportDefinition(key: "trial-balance", title: "科目余额表", roles: bookReaders) { c, a in
             try BookReports.trialBalance(c, bookCode: a.bookCode, period: a.period)
@@ -133,7 +135,7 @@ extension WebServer {
             period = parsed
         }
         guard let period else { throw APIError.invalidPeriod(nil) }
-        var arguments = ReportArguments(bookCode: configuration.bookCode, programCode: configuration.programCode, period: period)
+        var arguments = ReportArguments(bookCode: configuration.bookCode, programCode: configuration.programCode, period: period, role: user.role)
         if definition.needsAccount {
             guard let account = query.get("account"), Self.isCode(account, maximum: 20) else {
                 throw APIError(.badRequest, "INVALID_PARAMETER", "明细账需要科目代码 account（如 102）", field: "account")

@@ -97,23 +97,39 @@ extension WebFixture {
     /// Records an eligible purchase in 2020-`month` (for the clerk's enterprise) and prepares that
     /// month's subsidy batch as `preparer`; returns the batch's id.
     func preparedBatch(month: Int, preparer: User) async throws -> Int {
+        try await purchase(month: month, actor: preparer.actorName)
+        let actor = preparer.actorName
+        return try await admin.run { c in
+            try Subsidies.prepare(c, programCode: Demo.programCode, period: Period(year: 2020, month: month)!, actorName: actor)
+        }
+    }
+
+    /// Records one eligible purchase in 2020-`month` for the clerk's enterprise.
+    func purchase(month: Int, actor: String) async throws {
+        let table = purchaseTable(key: "BATCH-\(month)", invoice: String(format: "790000%02d", month), date: String(format: "2020-%02d-15", month))
+        _ = try await admin.run { c in try Purchases.importPurchases(c, table, programCode: Demo.programCode, actorName: actor) }
+    }
+
+    /// A one-line purchase file from the demo's first May line, with its key, invoice and dates
+    /// replaced, for `enterprise` (the clerk's by default).
+    func purchaseTable(key: String, invoice: String, date: String, enterprise: String? = nil) -> Table {
         let template = data.purchasesMay
         var cells = template.rows[0].cells
-        let date = String(format: "2020-%02d-15", month)
         func set(_ key: String, _ value: String) {
             let column = ImportLayouts.purchases.columns.first { $0.key == key }!
             cells[template.headers.firstIndex { column.headers.contains($0) }!] = value
         }
-        set("key", "BATCH-\(month)")
+        set("key", key)
         set("date", date)
         set("invoice_date", date)
-        set("invoice", String(format: "790000%02d", month))
-        let table = Table(fileName: "batch-\(month).csv", headers: template.headers, rows: [TableRow(line: 2, cells: cells)])
-        let actor = preparer.actorName
-        return try await admin.run { c in
-            _ = try Purchases.importPurchases(c, table, programCode: Demo.programCode, actorName: actor)
-            return try Subsidies.prepare(c, programCode: Demo.programCode, period: Period(year: 2020, month: month)!, actorName: actor)
-        }
+        set("invoice", invoice)
+        set("enterprise", enterprise ?? clerkEnterprise)
+        return Table(fileName: "\(key).csv", headers: template.headers, rows: [TableRow(line: 2, cells: cells)])
+    }
+
+    /// A table as CSV text (UTF-8).
+    static func csv(_ table: Table) -> String {
+        CSV.row(table.headers) + table.rows.map { CSV.row($0.cells) }.joined()
     }
 }
 

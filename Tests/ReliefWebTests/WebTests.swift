@@ -37,7 +37,7 @@ struct APITests {
                             uri: endpoint.uri, method: .post, headers: headers(token, json: true, key: "MATRIX-\(invoice)"),
                             body: try jsonBuffer(fixture.purchaseBody(invoice: String(invoice))))
                     }
-                    return try await client.execute(uri: endpoint.uri, method: endpoint.method, headers: headers(token))
+                    return try await client.execute(uri: endpoint.uri, method: endpoint.method, headers: headers(token, key: endpoint.method == .post ? "MATRIX-\(invoice)" : nil))
                 }
                 let anonymous = try await request(nil)
                 #expect(anonymous.status == .unauthorized, "\(endpoint.name) without a token")
@@ -266,14 +266,14 @@ struct APITests {
         let approver = fixture.users[.financeApprover]!
         let own = try await fixture.preparedBatch(month: 7, preparer: approver)
         try await fixture.test { client in
-            let response = try await client.execute(uri: "/api/v1/subsidy/batches/\(own)/approve", method: .post, headers: headers(fixture.tokens[.financeApprover]))
+            let response = try await client.execute(uri: "/api/v1/subsidy/batches/\(own)/approve", method: .post, headers: headers(fixture.tokens[.financeApprover], key: UUID().uuidString))
             #expect(response.status == .conflict)
             #expect(response.errorCode == "MAKER_CHECKER")
-            let missing = try await client.execute(uri: "/api/v1/subsidy/batches/999999/approve", method: .post, headers: headers(fixture.tokens[.financeApprover]))
+            let missing = try await client.execute(uri: "/api/v1/subsidy/batches/999999/approve", method: .post, headers: headers(fixture.tokens[.financeApprover], key: UUID().uuidString))
             #expect(missing.status == .notFound)
             #expect(missing.errorCode == "BATCH_NOT_FOUND")
             let paid = try await fixture.count("SELECT min(id) FROM relief.subsidy_batches WHERE status = 'paid'")
-            let done = try await client.execute(uri: "/api/v1/subsidy/batches/\(paid)/approve", method: .post, headers: headers(fixture.tokens[.financeApprover]))
+            let done = try await client.execute(uri: "/api/v1/subsidy/batches/\(paid)/approve", method: .post, headers: headers(fixture.tokens[.financeApprover], key: UUID().uuidString))
             #expect(done.errorCode == "BATCH_NOT_PREPARED")
         }
         #expect(try await fixture.count("SELECT count(*) FROM relief.subsidy_batches WHERE id = \(own) AND status = 'prepared'") == 1)

@@ -103,7 +103,9 @@ public enum ProgramReports {
     /// The subsidy ledger: per enterprise allocated (in batches), approved, paid, settled (payments
     /// the bank statement confirms), clawed back, still owed back, payable, with the age of the
     /// oldest unpaid approval.
-    public static func subsidyLedger(_ c: isolated Connection, programCode: String, asOf: LocalDate) throws -> Report {
+    /// Without `bankSettlement` (an enterprise clerk, who may not read the bank statement), the
+    /// 已结清（银行确认） column is left empty and a note says so.
+    public static func subsidyLedger(_ c: isolated Connection, programCode: String, asOf: LocalDate, bankSettlement: Bool = true) throws -> Report {
         let program = try ProgramContext.load(c, code: programCode)
         let rows = try c.query(
             """
@@ -128,7 +130,7 @@ public enum ProgramReports {
             FROM relief.enterprises en WHERE en.tenant_id = $4 ORDER BY en.credit_code
             """, [program.id, program.bookCode, asOf.description, MasterData.tenantID]
         ).rows
-        let settled = try settledByBank(c, bookCode: program.bookCode, asOf: asOf)
+        let settled = bankSettlement ? try settledByBank(c, bookCode: program.bookCode, asOf: asOf) : [:]
         var report = Report(
             title: "补助台账 截至 \(asOf)",
             columns: [
@@ -147,6 +149,11 @@ public enum ProgramReports {
             report.rows.append([.text(code), .text(try row.decode(String.self, at: 1))] + values.map { .fen($0) } + [.text(age.map(ageBucket) ?? "")])
         }
         report.totals = [.empty, .text("合计")] + totals.map { .fen($0) } + [.empty]
+        if !bankSettlement, let settledColumn = report.columns.firstIndex(where: { $0.key == "settled_fen" }) {
+            for index in report.rows.indices { report.rows[index][settledColumn] = .empty }
+            report.totals?[settledColumn] = .empty
+            report.notes.append("“已结清（银行确认）”依据银行对账单，仅财务和审计可见。")
+        }
         return report
     }
 
