@@ -333,50 +333,6 @@ enum OpenAPIDocument {
         }
       }
     },
-    "/api/v1/reports/trial-balance": {
-      "get": {
-        "tags": [
-          "books"
-        ],
-        "operationId": "trialBalance",
-        "summary": "科目余额表",
-        "description": "Roles: admin, finance_preparer, finance_approver, auditor.",
-        "parameters": [
-          {
-            "name": "period",
-            "in": "query",
-            "required": true,
-            "description": "月份，YYYY-MM",
-            "schema": {
-              "type": "string",
-              "pattern": "^[0-9]{4}-[0-9]{2}$"
-            },
-            "example": "2020-05"
-          }
-        ],
-        "responses": {
-          "200": {
-            "description": "科目余额表",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Report"
-                }
-              }
-            }
-          },
-          "400": {
-            "$ref": "#/components/responses/BadRequest"
-          },
-          "401": {
-            "$ref": "#/components/responses/Unauthenticated"
-          },
-          "403": {
-            "$ref": "#/components/responses/Forbidden"
-          }
-        }
-      }
-    },
     "/api/v1/subsidy/batches/{id}/approve": {
       "post": {
         "tags": [
@@ -392,6 +348,17 @@ enum OpenAPIDocument {
             "required": true,
             "schema": {
               "type": "integer"
+            }
+          },
+          {
+            "name": "Idempotency-Key",
+            "in": "header",
+            "required": true,
+            "description": "写操作的幂等键（1–100 个字符）：同一操作重试时用同一个值，服务器返回首次的结果并带 Idempotent-Replayed: true；同一键用于不同请求返回 409 IDEMPOTENCY_KEY_REUSED",
+            "schema": {
+              "type": "string",
+              "minLength": 1,
+              "maxLength": 100
             }
           }
         ],
@@ -431,6 +398,9 @@ enum OpenAPIDocument {
                 }
               }
             }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
           }
         }
       }
@@ -473,6 +443,1156 @@ enum OpenAPIDocument {
               "text/plain": {
                 "schema": {
                   "type": "string"
+                }
+              }
+            }
+          }
+        }
+      }
+    },
+    "/api/v1/reports": {
+      "get": {
+        "tags": [
+          "books"
+        ],
+        "operationId": "listReports",
+        "summary": "当前角色可读的报表",
+        "description": "Roles: every role.",
+        "responses": {
+          "200": {
+            "description": "报表清单",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "type": "object",
+                  "properties": {
+                    "reports": {
+                      "type": "array",
+                      "items": {
+                        "type": "object",
+                        "properties": {
+                          "key": {
+                            "type": "string"
+                          },
+                          "title": {
+                            "type": "string"
+                          },
+                          "parameters": {
+                            "type": "array",
+                            "items": {
+                              "type": "string"
+                            }
+                          }
+                        }
+                      }
+                    }
+                  }
+                }
+              }
+            }
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthenticated"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          }
+        }
+      }
+    },
+    "/api/v1/reports/{key}": {
+      "get": {
+        "tags": [
+          "books"
+        ],
+        "operationId": "report",
+        "summary": "报表：JSON、CSV 或 XLSX",
+        "description": "Reports: monthly, statement, subsidy-ledger (every role; a clerk sees its own enterprise, and the statement is always its own), trial-balance, general-ledger, ledger (needs account), journal, by-township, by-category, by-channel, exceptions, supervision, subsidy-reconciliation, supplier-reconciliation, bank-reconciliation (admin, finance_preparer, finance_approver, auditor).",
+        "parameters": [
+          {
+            "name": "key",
+            "in": "path",
+            "required": true,
+            "schema": {
+              "type": "string"
+            },
+            "example": "trial-balance"
+          },
+          {
+            "name": "period",
+            "in": "query",
+            "required": true,
+            "description": "月份，YYYY-MM",
+            "schema": {
+              "type": "string",
+              "pattern": "^[0-9]{4}-[0-9]{2}$"
+            },
+            "example": "2020-05"
+          },
+          {
+            "name": "account",
+            "in": "query",
+            "required": false,
+            "description": "科目代码（明细账 ledger 必填），如 102",
+            "schema": {
+              "type": "string"
+            }
+          },
+          {
+            "name": "enterprise",
+            "in": "query",
+            "required": false,
+            "description": "企业统一社会信用代码（对账单 statement 必填；企业录入员忽略此参数）",
+            "schema": {
+              "type": "string"
+            }
+          },
+          {
+            "name": "format",
+            "in": "query",
+            "required": false,
+            "description": "json（默认）、csv 或 xlsx",
+            "schema": {
+              "type": "string",
+              "enum": [
+                "json",
+                "csv",
+                "xlsx"
+              ]
+            }
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "报表",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Report"
+                }
+              },
+              "text/csv": {
+                "schema": {
+                  "type": "string"
+                }
+              },
+              "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {
+                "schema": {
+                  "type": "string",
+                  "format": "binary"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthenticated"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "404": {
+            "description": "REPORT_NOT_FOUND",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          }
+        }
+      }
+    },
+    "/api/v1/journal": {
+      "get": {
+        "tags": [
+          "books"
+        ],
+        "operationId": "journal",
+        "summary": "序时账查询（按月份、科目、企业、供应商、凭证号筛选）",
+        "description": "Roles: admin, finance_preparer, finance_approver, auditor. Whole entries with all their postings, in chain order; page with `after`.",
+        "parameters": [
+          {
+            "name": "period",
+            "in": "query",
+            "required": false,
+            "description": "月份 YYYY-MM",
+            "schema": {
+              "type": "string"
+            }
+          },
+          {
+            "name": "account",
+            "in": "query",
+            "required": false,
+            "description": "科目代码或前缀",
+            "schema": {
+              "type": "string"
+            }
+          },
+          {
+            "name": "enterprise",
+            "in": "query",
+            "required": false,
+            "description": "企业信用代码",
+            "schema": {
+              "type": "string"
+            }
+          },
+          {
+            "name": "supplier",
+            "in": "query",
+            "required": false,
+            "description": "供应商信用代码",
+            "schema": {
+              "type": "string"
+            }
+          },
+          {
+            "name": "voucher",
+            "in": "query",
+            "required": false,
+            "description": "凭证号，如 12 或 记-12",
+            "schema": {
+              "type": "string"
+            }
+          },
+          {
+            "name": "after",
+            "in": "query",
+            "required": false,
+            "description": "只返回链序号大于此值的分录",
+            "schema": {
+              "type": "integer"
+            }
+          },
+          {
+            "name": "limit",
+            "in": "query",
+            "required": false,
+            "description": "1–500，默认 100",
+            "schema": {
+              "type": "integer"
+            }
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "分录",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "type": "object",
+                  "properties": {
+                    "count": {
+                      "type": "integer"
+                    },
+                    "next_after": {
+                      "type": [
+                        "integer",
+                        "null"
+                      ]
+                    },
+                    "entries": {
+                      "type": "array",
+                      "items": {
+                        "type": "object"
+                      }
+                    }
+                  }
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthenticated"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          }
+        }
+      }
+    },
+    "/api/v1/exports/journal": {
+      "get": {
+        "tags": [
+          "books"
+        ],
+        "operationId": "exportJournal",
+        "summary": "导出全部序时账",
+        "description": "Roles: admin, finance_preparer, finance_approver, auditor. Streamed; memory stays flat.",
+        "parameters": [
+          {
+            "name": "format",
+            "in": "query",
+            "required": false,
+            "description": "csv（默认）、json、hledger、beancount、xlsx",
+            "schema": {
+              "type": "string",
+              "enum": [
+                "csv",
+                "json",
+                "hledger",
+                "beancount",
+                "xlsx"
+              ]
+            }
+          },
+          {
+            "name": "encoding",
+            "in": "query",
+            "required": false,
+            "description": "gb18030（仅 CSV）",
+            "schema": {
+              "type": "string"
+            }
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "文件（attachment）",
+            "content": {
+              "application/octet-stream": {
+                "schema": {
+                  "type": "string",
+                  "format": "binary"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthenticated"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          }
+        }
+      }
+    },
+    "/api/v1/exports/audit-pack": {
+      "get": {
+        "tags": [
+          "books"
+        ],
+        "operationId": "auditPack",
+        "summary": "审计包（ZIP：全部报表、各格式序时账、manifest.json）",
+        "description": "Roles: admin, finance_preparer, finance_approver, auditor. Check offline with `relief verify --pack` after unzipping.",
+        "parameters": [
+          {
+            "name": "period",
+            "in": "query",
+            "required": true,
+            "description": "月份，YYYY-MM",
+            "schema": {
+              "type": "string",
+              "pattern": "^[0-9]{4}-[0-9]{2}$"
+            },
+            "example": "2020-05"
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "ZIP",
+            "content": {
+              "application/zip": {
+                "schema": {
+                  "type": "string",
+                  "format": "binary"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthenticated"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          }
+        }
+      }
+    },
+    "/api/v1/verify": {
+      "get": {
+        "tags": [
+          "books"
+        ],
+        "operationId": "verify",
+        "summary": "重新计算哈希链并校验账簿",
+        "description": "Roles: admin, finance_preparer, finance_approver, auditor.",
+        "responses": {
+          "200": {
+            "description": "校验结果",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "type": "object",
+                  "properties": {
+                    "book": {
+                      "type": "string"
+                    },
+                    "sound": {
+                      "type": "boolean"
+                    },
+                    "entries_checked": {
+                      "type": "integer"
+                    },
+                    "postings_checked": {
+                      "type": "integer"
+                    },
+                    "chain_head": {
+                      "type": "string"
+                    },
+                    "problems": {
+                      "type": "array",
+                      "items": {
+                        "type": "string"
+                      }
+                    },
+                    "checked_at": {
+                      "type": "string"
+                    }
+                  }
+                }
+              }
+            }
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthenticated"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          }
+        }
+      }
+    },
+    "/api/v1/audit-log": {
+      "get": {
+        "tags": [
+          "operations"
+        ],
+        "operationId": "auditLog",
+        "summary": "操作日志（最近 500 条）",
+        "description": "Roles: admin, auditor.",
+        "responses": {
+          "200": {
+            "description": "事件",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "type": "object",
+                  "properties": {
+                    "events": {
+                      "type": "array",
+                      "items": {
+                        "type": "object"
+                      }
+                    }
+                  }
+                }
+              }
+            }
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthenticated"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          }
+        }
+      }
+    },
+    "/api/v1/imports/{kind}": {
+      "post": {
+        "tags": [
+          "program"
+        ],
+        "operationId": "importFile",
+        "summary": "导入文件（全有或全无，逐行列出错误）",
+        "description": "kind: enterprises, suppliers, products (admin, finance_preparer); purchases (admin, finance_preparer, enterprise_clerk — its own enterprise's lines only); bank-statement, supplier-confirmations (finance_preparer). The body is the file itself, at most 8 MiB.",
+        "parameters": [
+          {
+            "name": "kind",
+            "in": "path",
+            "required": true,
+            "schema": {
+              "type": "string",
+              "enum": [
+                "enterprises",
+                "suppliers",
+                "products",
+                "purchases",
+                "bank-statement",
+                "supplier-confirmations"
+              ]
+            }
+          },
+          {
+            "name": "file_name",
+            "in": "query",
+            "required": false,
+            "description": "文件名（用于错误信息和判断格式）",
+            "schema": {
+              "type": "string"
+            }
+          },
+          {
+            "name": "Idempotency-Key",
+            "in": "header",
+            "required": true,
+            "description": "写操作的幂等键（1–100 个字符）：同一操作重试时用同一个值，服务器返回首次的结果并带 Idempotent-Replayed: true；同一键用于不同请求返回 409 IDEMPOTENCY_KEY_REUSED",
+            "schema": {
+              "type": "string",
+              "minLength": 1,
+              "maxLength": 100
+            }
+          }
+        ],
+        "requestBody": {
+          "required": true,
+          "content": {
+            "text/csv": {
+              "schema": {
+                "type": "string"
+              }
+            },
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {
+              "schema": {
+                "type": "string",
+                "format": "binary"
+              }
+            }
+          }
+        },
+        "responses": {
+          "201": {
+            "description": "已导入",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "type": "object",
+                  "properties": {
+                    "kind": {
+                      "type": "string"
+                    },
+                    "file_name": {
+                      "type": "string"
+                    },
+                    "rows": {
+                      "type": "integer"
+                    },
+                    "created": {
+                      "type": "integer"
+                    },
+                    "unchanged": {
+                      "type": "integer"
+                    },
+                    "ineligible_lines": {
+                      "type": "integer"
+                    },
+                    "entries_posted": {
+                      "type": "integer"
+                    }
+                  }
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthenticated"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "404": {
+            "description": "IMPORT_KIND_NOT_FOUND",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          },
+          "413": {
+            "description": "PAYLOAD_TOO_LARGE",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          },
+          "415": {
+            "description": "UNSUPPORTED_MEDIA_TYPE",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          },
+          "422": {
+            "description": "IMPORT_FAILED or FILE_UNREADABLE: error.problems lists every problem with its line and column; nothing was imported",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          }
+        }
+      }
+    },
+    "/api/v1/subsidy/batches": {
+      "get": {
+        "tags": [
+          "subsidy"
+        ],
+        "operationId": "listBatches",
+        "summary": "补助批次",
+        "description": "Roles: admin, finance_preparer, finance_approver, auditor.",
+        "responses": {
+          "200": {
+            "description": "批次",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "type": "object",
+                  "properties": {
+                    "batches": {
+                      "type": "array",
+                      "items": {
+                        "$ref": "#/components/schemas/Batch"
+                      }
+                    }
+                  }
+                }
+              }
+            }
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthenticated"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          }
+        }
+      },
+      "post": {
+        "tags": [
+          "subsidy"
+        ],
+        "operationId": "prepareBatch",
+        "summary": "制作某月的补助批次（制单）",
+        "description": "Roles: finance_preparer.",
+        "parameters": [
+          {
+            "name": "Idempotency-Key",
+            "in": "header",
+            "required": true,
+            "description": "写操作的幂等键（1–100 个字符）：同一操作重试时用同一个值，服务器返回首次的结果并带 Idempotent-Replayed: true；同一键用于不同请求返回 409 IDEMPOTENCY_KEY_REUSED",
+            "schema": {
+              "type": "string",
+              "minLength": 1,
+              "maxLength": 100
+            }
+          }
+        ],
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/json": {
+              "schema": {
+                "type": "object",
+                "required": [
+                  "period"
+                ],
+                "properties": {
+                  "period": {
+                    "type": "string",
+                    "example": "2020-07"
+                  }
+                }
+              }
+            }
+          }
+        },
+        "responses": {
+          "201": {
+            "description": "已制单",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": {
+                    "$ref": "#/components/schemas/Batch"
+                  }
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthenticated"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "409": {
+            "description": "BATCH_EXISTS or IDEMPOTENCY_KEY_REUSED",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          },
+          "422": {
+            "description": "VALIDATION_FAILED or REFUSED",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          }
+        }
+      }
+    },
+    "/api/v1/subsidy/batches/{id}/pay": {
+      "post": {
+        "tags": [
+          "subsidy"
+        ],
+        "operationId": "payBatch",
+        "summary": "支付已审核的批次，返回支付文件各行",
+        "description": "Roles: finance_preparer. PostgreSQL refuses a payment that would take 102 银行存款 below zero.",
+        "parameters": [
+          {
+            "name": "id",
+            "in": "path",
+            "required": true,
+            "schema": {
+              "type": "integer"
+            }
+          },
+          {
+            "name": "Idempotency-Key",
+            "in": "header",
+            "required": true,
+            "description": "写操作的幂等键（1–100 个字符）：同一操作重试时用同一个值，服务器返回首次的结果并带 Idempotent-Replayed: true；同一键用于不同请求返回 409 IDEMPOTENCY_KEY_REUSED",
+            "schema": {
+              "type": "string",
+              "minLength": 1,
+              "maxLength": 100
+            }
+          }
+        ],
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/json": {
+              "schema": {
+                "type": "object",
+                "required": [
+                  "date"
+                ],
+                "properties": {
+                  "date": {
+                    "type": "string",
+                    "example": "2020-07-31"
+                  }
+                }
+              }
+            }
+          }
+        },
+        "responses": {
+          "200": {
+            "description": "已支付",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "type": "object",
+                  "properties": {
+                    "batch": {
+                      "type": "integer"
+                    },
+                    "status": {
+                      "type": "string"
+                    },
+                    "total_fen": {
+                      "type": "integer"
+                    },
+                    "lines": {
+                      "type": "array",
+                      "items": {
+                        "type": "object"
+                      }
+                    }
+                  }
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthenticated"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "404": {
+            "description": "BATCH_NOT_FOUND",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          },
+          "409": {
+            "description": "BATCH_NOT_APPROVED, FUND_EXCEEDED or IDEMPOTENCY_KEY_REUSED",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          },
+          "422": {
+            "description": "VALIDATION_FAILED or REFUSED",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          }
+        }
+      }
+    },
+    "/api/v1/subsidy/batches/{id}/payment-file": {
+      "get": {
+        "tags": [
+          "subsidy"
+        ],
+        "operationId": "paymentFile",
+        "summary": "已支付批次的支付文件（CSV，含大写金额）",
+        "description": "Roles: admin, finance_preparer, finance_approver, auditor.",
+        "parameters": [
+          {
+            "name": "id",
+            "in": "path",
+            "required": true,
+            "schema": {
+              "type": "integer"
+            }
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "CSV",
+            "content": {
+              "text/csv": {
+                "schema": {
+                  "type": "string"
+                }
+              }
+            }
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthenticated"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "404": {
+            "description": "BATCH_NOT_FOUND",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          },
+          "422": {
+            "description": "REFUSED: the batch is not paid",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          }
+        }
+      }
+    },
+    "/api/v1/subsidy/rules": {
+      "post": {
+        "tags": [
+          "subsidy"
+        ],
+        "operationId": "addRule",
+        "summary": "新增补助规则版本（版本一经记录不再修改）",
+        "description": "Roles: finance_preparer.",
+        "parameters": [
+          {
+            "name": "Idempotency-Key",
+            "in": "header",
+            "required": true,
+            "description": "写操作的幂等键（1–100 个字符）：同一操作重试时用同一个值，服务器返回首次的结果并带 Idempotent-Replayed: true；同一键用于不同请求返回 409 IDEMPOTENCY_KEY_REUSED",
+            "schema": {
+              "type": "string",
+              "minLength": 1,
+              "maxLength": 100
+            }
+          }
+        ],
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/json": {
+              "schema": {
+                "type": "object",
+                "required": [
+                  "version",
+                  "rate_bp",
+                  "member_cap",
+                  "enterprise_cap",
+                  "channels",
+                  "effective_from"
+                ],
+                "properties": {
+                  "version": {
+                    "type": "integer"
+                  },
+                  "rate_bp": {
+                    "type": "integer",
+                    "description": "基点，1000 = 10%"
+                  },
+                  "member_cap": {
+                    "type": "string",
+                    "example": "500.00"
+                  },
+                  "enterprise_cap": {
+                    "type": "string",
+                    "example": "50000.00"
+                  },
+                  "channels": {
+                    "type": "string",
+                    "example": "832平台,直采"
+                  },
+                  "effective_from": {
+                    "type": "string",
+                    "example": "2021-01-01"
+                  }
+                }
+              }
+            }
+          }
+        },
+        "responses": {
+          "201": {
+            "description": "已添加",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "type": "object"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthenticated"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "409": {
+            "description": "RULE_EXISTS or IDEMPOTENCY_KEY_REUSED",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          },
+          "422": {
+            "description": "VALIDATION_FAILED",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          }
+        }
+      }
+    },
+    "/api/v1/program": {
+      "get": {
+        "tags": [
+          "program"
+        ],
+        "operationId": "program",
+        "summary": "项目、主数据数量和补助规则版本",
+        "description": "Roles: admin, finance_preparer, finance_approver, auditor.",
+        "responses": {
+          "200": {
+            "description": "项目",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "type": "object"
+                }
+              }
+            }
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthenticated"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "404": {
+            "description": "PROGRAM_NOT_FOUND",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          }
+        }
+      }
+    },
+    "/api/v1/periods": {
+      "get": {
+        "tags": [
+          "books"
+        ],
+        "operationId": "periods",
+        "summary": "已结账的月份及其链头",
+        "description": "Roles: admin, finance_preparer, finance_approver, auditor.",
+        "responses": {
+          "200": {
+            "description": "结账记录",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "type": "object",
+                  "properties": {
+                    "closes": {
+                      "type": "array",
+                      "items": {
+                        "type": "object"
+                      }
+                    }
+                  }
+                }
+              }
+            }
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthenticated"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          }
+        }
+      }
+    },
+    "/api/v1/periods/{period}/close": {
+      "post": {
+        "tags": [
+          "books"
+        ],
+        "operationId": "closePeriod",
+        "summary": "结账（按月顺序）",
+        "description": "Roles: finance_approver. PostgreSQL refuses a month out of order or closed twice.",
+        "parameters": [
+          {
+            "name": "period",
+            "in": "path",
+            "required": true,
+            "schema": {
+              "type": "string",
+              "pattern": "^[0-9]{4}-[0-9]{2}$"
+            }
+          },
+          {
+            "name": "Idempotency-Key",
+            "in": "header",
+            "required": true,
+            "description": "写操作的幂等键（1–100 个字符）：同一操作重试时用同一个值，服务器返回首次的结果并带 Idempotent-Replayed: true；同一键用于不同请求返回 409 IDEMPOTENCY_KEY_REUSED",
+            "schema": {
+              "type": "string",
+              "minLength": 1,
+              "maxLength": 100
+            }
+          }
+        ],
+        "responses": {
+          "201": {
+            "description": "已结账",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "type": "object"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthenticated"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "409": {
+            "description": "PERIOD_CLOSE_REFUSED or IDEMPOTENCY_KEY_REUSED",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
                 }
               }
             }

@@ -396,9 +396,13 @@ struct WebOperationTests {
         let document = try JSONSerialization.jsonObject(with: Data(expected.utf8)) as? [String: Any]
         #expect(document?["openapi"] as? String == "3.1.0")
         let paths = Set((document?["paths"] as? [String: Any])?.keys.map { $0 } ?? [])
+        // Every route the API serves is documented (the endpoint × role tests call each of them).
         #expect(paths == [
-            "/api/v1/login", "/api/v1/me", "/api/v1/progress", "/api/v1/purchases", "/api/v1/reports/trial-balance",
-            "/api/v1/subsidy/batches/{id}/approve", "/api/openapi.json", "/metrics",
+            "/api/v1/login", "/api/v1/me", "/api/v1/progress", "/api/v1/purchases", "/api/v1/reports", "/api/v1/reports/{key}",
+            "/api/v1/journal", "/api/v1/exports/journal", "/api/v1/exports/audit-pack", "/api/v1/verify", "/api/v1/audit-log",
+            "/api/v1/imports/{kind}", "/api/v1/subsidy/batches", "/api/v1/subsidy/batches/{id}/approve", "/api/v1/subsidy/batches/{id}/pay",
+            "/api/v1/subsidy/batches/{id}/payment-file", "/api/v1/subsidy/rules", "/api/v1/program", "/api/v1/periods",
+            "/api/v1/periods/{period}/close", "/api/openapi.json", "/metrics",
         ])
         await fixture.close()
     }
