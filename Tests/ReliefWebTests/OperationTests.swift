@@ -318,4 +318,36 @@ struct OperationTests {
         }
         await fixture.close()
     }
+
+    @Test func aSupplierNameWithHTMLAndSQLIsStoredAsTextAndShownEscaped() async throws {
+        let fixture = try await WebFixture.make("opsescape")
+        var suppliers = fixture.data.suppliers
+        let hostile = #"<script>alert("x")</script>'; DROP TABLE relief.entries;--"#
+        suppliers.rows = [suppliers.rows[0]]
+        suppliers.rows[0].cells[1] = hostile
+        let code = suppliers.rows[0].cells[0]
+        let entriesBefore = try await fixture.count("SELECT count(*) FROM relief.entries")
+        let file = WebFixture.csv(suppliers)
+        try await fixture.test { client in
+            let (maker, _) = try await Browser.signIn(client, login: WebFixture.login(.financePreparer), password: WebFixture.passwords[.financePreparer]!)
+            let form = try await maker.get("/imports")
+            let csrf = try #require(hiddenValue("csrf", in: form.text))
+            let uploaded = try await maker.upload("/imports", csrf: csrf, kind: "suppliers", fileName: "../<i onmouseover=x>供应商.csv", csv: file)
+            #expect(uploaded.status == .ok, "\(uploaded.text.prefix(300))")
+            // The file name loses its folders and is shown escaped.
+            #expect(uploaded.text.contains("&lt;i onmouseover=x&gt;供应商.csv") && !uploaded.text.contains("<i onmouseover"), "\(uploaded.text.prefix(600))")
+            // The clerk's purchase form lists the supplier: escaped, never markup.
+            let (clerk, _) = try await Browser.signIn(client, login: WebFixture.login(.enterpriseClerk), password: WebFixture.passwords[.enterpriseClerk]!)
+            let page = try await clerk.get("/purchases/new")
+            #expect(page.status == .ok)
+            #expect(page.text.contains("&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;"))
+            #expect(!page.text.contains("<script>"))
+        }
+        let stored = try await fixture.admin.run { c in
+            try c.query("SELECT name FROM relief.suppliers WHERE credit_code = $1", [code]).single().decode(String.self, at: 0)
+        }
+        #expect(stored == hostile)
+        #expect(try await fixture.count("SELECT count(*) FROM relief.entries") == entriesBefore)
+        await fixture.close()
+    }
 }
