@@ -25,13 +25,10 @@ public enum Demo {
         public var batches = 0
     }
 
-    /// Loads the demo into an empty program database; refuses when the demo program exists.
-    public static func load(_ c: isolated Connection, volume: DemoData.Volume = .seed, progress: (String) -> Void = { _ in }) throws -> Summary {
-        if try !c.query("SELECT 1 FROM relief.programs WHERE code = $1", [programCode]).rows.isEmpty {
-            throw SubsidyError(message: "the demo program \(programCode) is already loaded; use an empty database (RELIEF_HOME=… or another DATABASE_URL)")
-        }
-        let data = DemoData(volume: volume)
-        var summary = Summary()
+    /// The program, its unions, enterprises, suppliers, products and subsidy rule of `data` (no
+    /// purchases, no entries); returns the enterprises created. The benchmark imports its own
+    /// purchases on top of this.
+    public static func loadMasterData(_ c: isolated Connection, _ data: DemoData) throws -> Int {
         try Programs.setup(c, Programs.Setup(
             code: programCode, name: "2020年荆州市总工会对口帮扶宣恩县消费帮扶", operatorCode: "jz-zgh", operatorName: "荆州市总工会",
             pairedCounty: "宣恩县", noticeNumber: "荆工发〔2020〕12号", startsOn: LocalDate(year: 2020, month: 1, day: 1)!,
@@ -39,10 +36,21 @@ public enum Demo {
         for union in data.unions {
             try Programs.addUnion(c, code: union.code, name: union.name, kind: union.kind, parentCode: "jz-zgh", region: union.region)
         }
-        summary.enterprises = try MasterData.importEnterprises(c, data.enterprises).created
+        let enterprises = try MasterData.importEnterprises(c, data.enterprises).created
         _ = try MasterData.importSuppliers(c, data.suppliers)
         _ = try MasterData.importProducts(c, data.products)
         try Subsidies.addRule(c, programCode: programCode, rule: data.rule)
+        return enterprises
+    }
+
+    /// Loads the demo into an empty program database; refuses when the demo program exists.
+    public static func load(_ c: isolated Connection, volume: DemoData.Volume = .seed, progress: (String) -> Void = { _ in }) throws -> Summary {
+        if try !c.query("SELECT 1 FROM relief.programs WHERE code = $1", [programCode]).rows.isEmpty {
+            throw SubsidyError(message: "the demo program \(programCode) is already loaded; use an empty database (RELIEF_HOME=… or another DATABASE_URL)")
+        }
+        let data = DemoData(volume: volume)
+        var summary = Summary()
+        summary.enterprises = try loadMasterData(c, data)
         progress("master data loaded")
         try c.transactionIsolated { t in
             _ = try MasterData.dimensionID(t, kind: "program", code: programCode, name: programCode)

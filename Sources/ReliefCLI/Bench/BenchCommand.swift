@@ -1,0 +1,66 @@
+import ArgumentParser
+import EmbeddedPostgres
+import Foundation
+import Postgres
+import ReliefCore
+import ReliefStore
+
+/// `relief bench`: province-scale figures on a fresh cluster, each beside the machine's own
+/// ceiling measured in the same run (docs/BENCHMARKS.md).
+struct Bench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Measure posting, imports, reports, exports and verification on a fresh cluster, beside the machine's ceiling.",
+        discussion: """
+            Starts its own PostgreSQL cluster in a temporary folder (or --home), loads deterministic data with \
+            the demo generator and prints every figure with the plain-INSERT ceiling or the target beside it. \
+            --quick finishes in under two minutes with smaller volumes; the full run uses the issue's volumes \
+            (1,000,000 import lines, 10,000,000 postings) and takes much longer.
+            """)
+
+    @Flag(help: "Small volumes and short runs (under two minutes).")
+    var quick = false
+    @Option(help: "Cluster folder (default: a new temporary folder, removed afterwards).")
+    var home: String?
+    @Option(help: "Seconds per posting run (default 3 with --quick, 10 otherwise).")
+    var seconds: Int?
+
+    func run() async throws {
+        let plan = BenchPlan(quick: quick, secondsOverride: seconds)
+        let folder = home ?? NSTemporaryDirectory() + "relief-bench-\(ProcessInfo.processInfo.processIdentifier)"
+        let cluster = EmbeddedPostgres(home: folder, databaseName: "bench", superuser: "relief")
+        print("relief bench\(quick ? " --quick" : ""): cluster in \(folder)")
+        let conninfo = try cluster.start()
+        var report = BenchReport()
+        do {
+            try await BenchRun(plan: plan, configuration: ConnectionConfiguration(conninfo: conninfo), report: report).run(&report)
+        } catch {
+            try? cluster.stop()
+            if home == nil { try? FileManager.default.removeItem(atPath: folder) }
+            throw error
+        }
+        try? cluster.stop()
+        if home == nil { try? FileManager.default.removeItem(atPath: folder) }
+    }
+}
+
+/// Volumes and durations of one run.
+struct BenchPlan: Sendable {
+    var quick: Bool
+    /// Seconds each posting or ceiling run lasts.
+    var runSeconds: Int
+    /// Concurrent clients of (a), (b).
+    var clientCounts = [1, 8, 32]
+    /// Purchase lines of the bulk import (c).
+    var importLines: Int
+    /// Postings in the database when the reports (d) are timed; one checkpoint each.
+    var postingCheckpoints: [Int]
+    /// Times each report runs (the median is shown).
+    var reportRepeats = 5
+
+    init(quick: Bool, secondsOverride: Int?) {
+        self.quick = quick
+        runSeconds = max(1, secondsOverride ?? (quick ? 3 : 10))
+        importLines = quick ? 10_000 : 1_000_000
+        postingCheckpoints = quick ? [100_000, 300_000] : [1_000_000, 10_000_000]
+    }
+}

@@ -1,0 +1,305 @@
+import Foundation
+import Postgres
+import ReliefCore
+import ReliefStore
+
+/// One benchmark run on a fresh database: every phase prints as it finishes.
+struct BenchRun {
+    let plan: BenchPlan
+    let configuration: ConnectionConfiguration
+    let report: BenchReport
+
+    /// Posting entries per transaction when filling the books for the report timings.
+    static let fillBatchEntries = 256
+    /// Enterprises of the province-scale program.
+    static let enterprises = 2_000
+
+    func run(_ report: inout BenchReport) async throws {
+        let database = try await ReliefDatabase.open(configuration, maximumConnections: 40)
+        let admin = try await Connection.connect(configuration)
+        do {
+            try await phases(&report, database: database, admin: admin)
+        } catch {
+            await admin.close()
+            await database.close()
+            throw error
+        }
+        await admin.close()
+        await database.close()
+    }
+
+    private func phases(_ report: inout BenchReport, database: ReliefDatabase, admin: Connection) async throws {
+        try await machine(&report, admin: admin)
+        let importedLines = try await bulkImport(&report, admin: admin)
+        let template = try await purchaseTemplate(admin)
+        let (bytesBefore, entriesBefore) = try await bookBytes(admin)
+        var postingRates: [Int: Double] = [:]
+        report.section("a/b. one purchase entry per transaction through the store (group commit), beside a plain one-row INSERT per transaction")
+        for clients in plan.clientCounts {
+            let ceiling = try await ceilingRun(clients: clients)
+            let ours = try await postingRun(database: database, clients: clients, template: template)
+            postingRates[clients] = ours.perSecond
+            let share = ceiling.perSecond > 0 ? ours.perSecond / ceiling.perSecond : 0
+            let target = clients == 1 ? 0.45 : 0.40
+            report.line(
+                "  clients \(clients): post \(BenchReport.format(ours.perSecond)) entries/s (p50 \(BenchReport.format(ours.percentileMilliseconds(0.5), digits: 2)) ms, "
+                    + "p99 \(BenchReport.format(ours.percentileMilliseconds(0.99), digits: 2)) ms) · ceiling INSERT \(BenchReport.format(ceiling.perSecond))/s "
+                    + "(p50 \(BenchReport.format(ceiling.percentileMilliseconds(0.5), digits: 2)) ms) · \(BenchReport.format(share * 100, digits: 1))% of ceiling · "
+                    + "target ≥ \(Int(target * 100))% \(BenchReport.verdict(share >= target))")
+        }
+        let (bytesAfter, entriesAfter) = try await bookBytes(admin)
+        report.section("g. bytes on disk per purchase entry (entries + postings with their indexes and TOAST)")
+        let perEntry = entriesAfter > entriesBefore ? Double(bytesAfter - bytesBefore) / Double(entriesAfter - entriesBefore) : 0
+        report.line("  \(BenchReport.format(perEntry)) bytes per purchase over \(entriesAfter - entriesBefore) entries · target ≤ 727 \(BenchReport.verdict(perEntry > 0 && perEntry <= 727))")
+        _ = importedLines
+        try await reportTimings(&report, database: database, admin: admin, template: template)
+        try await exportAndVerify(&report, database: database, admin: admin)
+    }
+
+    // MARK: Machine
+
+    private func machine(_ report: inout BenchReport, admin: Connection) async throws {
+        let settings = try await admin.run { c in
+            try c.query(
+                "SELECT version(), current_setting('fsync'), current_setting('synchronous_commit'), current_setting('shared_buffers'), current_setting('wal_level')"
+            ).single()
+        }
+        report.section("machine")
+        report.line("  \(ProcessInfo.processInfo.activeProcessorCount) cores, \(ProcessInfo.processInfo.physicalMemory / 1_048_576) MiB; \(try settings.decode(String.self, at: 0).prefix(60))")
+        report.line(
+            "  fsync=\(try settings.decode(String.self, at: 1)) synchronous_commit=\(try settings.decode(String.self, at: 2)) "
+                + "shared_buffers=\(try settings.decode(String.self, at: 3)) wal_level=\(try settings.decode(String.self, at: 4))")
+    }
+
+    // MARK: (c) bulk import
+
+    /// Loads the province-scale master data, then imports the generated purchase files from CSV
+    /// (read, validate, judge, post, chain) and reports lines per second and peak RSS.
+    private func bulkImport(_ report: inout BenchReport, admin: Connection) async throws -> Int {
+        let purchases = max(1, plan.importLines / 2)
+        let data = DemoData(volume: .init(enterprises: Self.enterprises, purchases: purchases))
+        _ = try await admin.run { c in try Demo.loadMasterData(c, data) }
+        let folder = NSTemporaryDirectory() + "relief-bench-import-\(ProcessInfo.processInfo.processIdentifier)"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        var paths: [String] = []
+        for table in [data.purchasesEarly, data.purchasesMay] {
+            let path = folder + "/\(table.fileName).csv"
+            var text = CSV.row(table.headers)
+            for row in table.rows { text += CSV.row(row.cells) }
+            try text.write(toFile: path, atomically: false, encoding: .utf8)
+            paths.append(path)
+        }
+        BenchClock.resetPeakRSS()
+        var lines = 0
+        let start = BenchClock.nowMicroseconds()
+        for path in paths {
+            let bytes = Array(try Data(contentsOf: URL(fileURLWithPath: path)))
+            let table = try TableReader.read(bytes, fileName: (path as NSString).lastPathComponent)
+            lines += table.rows.count
+            _ = try await admin.run { c in try Purchases.importPurchases(c, table, programCode: Demo.programCode, actorName: "bench") }
+        }
+        let seconds = Double(BenchClock.nowMicroseconds() - start) / 1_000_000
+        let rate = seconds > 0 ? Double(lines) / seconds : 0
+        report.section("c. bulk import of purchase lines from CSV (read, validate, judge, post, chain), \(Self.enterprises) enterprises")
+        report.line(
+            "  \(lines) lines in \(BenchReport.format(seconds, digits: 1)) s: \(BenchReport.format(rate)) lines/s · peak RSS \(BenchClock.peakRSSKilobytes() / 1024) MiB · "
+                + "target ≥ 50000 lines/s \(BenchReport.verdict(rate >= 50_000))")
+        return lines
+    }
+
+    // MARK: (a), (b)
+
+    /// The postings of an imported purchase entry: the template every benchmark entry copies.
+    private func purchaseTemplate(_ admin: Connection) async throws -> [PostingDraft] {
+        try await admin.run { c in
+            let seq = try c.query(
+                """
+                SELECT e.seq FROM relief.entries e JOIN relief.postings p ON p.entry_id = e.id JOIN relief.accounts a ON a.id = p.account_id
+                WHERE a.code = '901' ORDER BY e.seq LIMIT 1
+                """
+            ).single().decode(Int64.self, at: 0)
+            return try Reports.postings(c, bookCode: "main", seq: seq)
+        }
+    }
+
+    private func draft(_ template: [PostingDraft], key: String, day: Int, month: Int = 6) -> EntryDraft {
+        EntryDraft(
+            idempotencyKey: key, date: LocalDate(year: 2020, month: month, day: 1 + day % 28)!, description: "基准测试采购", postings: template)
+    }
+
+    /// Runs `clients` loops of `operation` for the plan's seconds; collects every latency.
+    private func measure(clients: Int, _ operation: @escaping @Sendable (_ client: Int, _ n: Int) async throws -> Void) async throws -> LatencySample {
+        let deadline = BenchClock.nowMicroseconds() + plan.runSeconds * 1_000_000
+        let start = BenchClock.nowMicroseconds()
+        let latencies = try await withThrowingTaskGroup(of: [Int].self) { group in
+            for client in 0..<clients {
+                group.addTask {
+                    var mine: [Int] = []
+                    mine.reserveCapacity(1 << 14)
+                    var n = 0
+                    while BenchClock.nowMicroseconds() < deadline {
+                        let before = BenchClock.nowMicroseconds()
+                        try await operation(client, n)
+                        mine.append(BenchClock.nowMicroseconds() - before)
+                        n += 1
+                    }
+                    return mine
+                }
+            }
+            var all: [Int] = []
+            for try await mine in group { all += mine }
+            return all
+        }
+        return LatencySample(count: latencies.count, seconds: Double(BenchClock.nowMicroseconds() - start) / 1_000_000, latenciesMicroseconds: latencies)
+    }
+
+    /// (b) A plain one-row INSERT per transaction, one connection per client, through the same libpq layer.
+    private func ceilingRun(clients: Int) async throws -> LatencySample {
+        let setup = try await Connection.connect(configuration)
+        _ = try await setup.run { c in
+            try c.execute("CREATE TABLE IF NOT EXISTS public.bench_ceiling (id bigserial PRIMARY KEY, client integer NOT NULL, n integer NOT NULL, at timestamptz NOT NULL DEFAULT now())")
+        }
+        await setup.close()
+        var connections: [Connection] = []
+        for _ in 0..<clients { connections.append(try await Connection.connect(configuration)) }
+        let pool = connections
+        let sample = try await measure(clients: clients) { client, n in
+            try await pool[client].run { c in _ = try c.query("INSERT INTO public.bench_ceiling (client, n) VALUES ($1, $2)", [client, n]) }
+        }
+        for connection in connections { await connection.close() }
+        return sample
+    }
+
+    /// (a) One purchase entry per call of `Ledger.post` (validate, voucher, chain, idempotency key,
+    /// commit-time checks), `clients` callers at once.
+    private func postingRun(database: ReliefDatabase, clients: Int, template: [PostingDraft]) async throws -> LatencySample {
+        let ledger = try await Ledger(database: database, bookCode: "main", actorName: "bench")
+        let drafts = template
+        let run = plan.clientCounts.firstIndex(of: clients) ?? 0
+        return try await measure(clients: clients) { client, n in
+            _ = try await ledger.post(draft(drafts, key: "bench:a\(run):\(client):\(n)", day: n))
+        }
+    }
+
+    /// Bytes of entries and postings (with indexes and TOAST), and the number of entries.
+    private func bookBytes(_ admin: Connection) async throws -> (Int64, Int64) {
+        try await admin.run { c in
+            let row = try c.query(
+                "SELECT pg_total_relation_size('relief.entries') + pg_total_relation_size('relief.postings'), (SELECT count(*) FROM relief.entries)"
+            ).single()
+            return (try row.decode(Int64.self, at: 0), try row.decode(Int64.self, at: 1))
+        }
+    }
+
+    // MARK: (d) reports at scale
+
+    private func reportTimings(_ report: inout BenchReport, database: ReliefDatabase, admin: Connection, template: [PostingDraft]) async throws {
+        var postings = try await admin.run { c in try c.query("SELECT count(*) FROM relief.postings").single().decode(Int.self, at: 0) }
+        let enterprise = try await admin.run { c in
+            try c.query("SELECT credit_code FROM relief.enterprises ORDER BY credit_code LIMIT 1").single().decode(String.self, at: 0)
+        }
+        let period = Period(year: 2020, month: 12)!
+        var filled = 0
+        for checkpoint in plan.postingCheckpoints {
+            let fillStart = BenchClock.nowMicroseconds()
+            while postings < checkpoint {
+                let count = min(Self.fillBatchEntries, max(1, (checkpoint - postings) / max(1, template.count)))
+                let drafts = (0..<count).map { index in
+                    draft(template, key: "bench:fill:\(filled + index)", day: filled + index, month: 6 + (filled + index) % 7)
+                }
+                _ = try await database.pool.transaction { c in try PostingWriter.post(c, bookCode: "main", actorName: "bench", drafts: drafts) }
+                filled += count
+                postings += count * template.count
+            }
+            let fillSeconds = Double(BenchClock.nowMicroseconds() - fillStart) / 1_000_000
+            for table in ["relief.postings", "relief.entries"] {
+                _ = try await admin.run { c in try c.execute("VACUUM ANALYZE \(table)") }
+            }
+            report.section("d. reports with \(postings) postings in the database (warm; median of \(plan.reportRepeats)), beside the naive SUM over all postings")
+            report.line("  (filled to this size at \(BenchReport.format(fillSeconds > 0 ? Double(filled) / fillSeconds : 0)) entries/s in batches of \(Self.fillBatchEntries))")
+            let naive = try await median {
+                try await database.pool.withConnection { connection in
+                    try await connection.run { c in
+                        _ = try c.query(
+                            """
+                            SELECT a.code, sum(CASE WHEN p.side = 'D' THEN p.amount_fen ELSE 0 END), sum(CASE WHEN p.side = 'C' THEN p.amount_fen ELSE 0 END)
+                            FROM relief.postings p JOIN relief.entries e ON e.id = p.entry_id JOIN relief.accounts a ON a.id = p.account_id
+                            WHERE e.period <= $1 GROUP BY a.code
+                            """, [period.yyyymm])
+                    }
+                }
+            }
+            let timings: [(String, () async throws -> Void)] = [
+                ("trial balance 科目余额表", {
+                    try await database.pool.withConnection { connection in
+                        try await connection.run { c in _ = try BookReports.trialBalance(c, bookCode: "main", period: period) }
+                    }
+                }),
+                ("月报 monthly report", {
+                    try await database.pool.withConnection { connection in
+                        try await connection.run { c in _ = try ProgramReports.monthly(c, programCode: Demo.programCode, period: period) }
+                    }
+                }),
+                ("one enterprise's statement 对账单", {
+                    try await database.pool.withConnection { connection in
+                        try await connection.run { c in _ = try BookReports.enterpriseStatement(c, bookCode: "main", enterprise: enterprise, period: period) }
+                    }
+                }),
+            ]
+            report.line("  naive SUM over all postings: \(BenchReport.format(naive, digits: 1)) ms")
+            for (name, body) in timings {
+                let ms = try await median(body)
+                let speedup = ms > 0 ? naive / ms : 0
+                report.line(
+                    "  \(name): \(BenchReport.format(ms, digits: 1)) ms · \(BenchReport.format(speedup, digits: 0))× faster than the naive sum · "
+                        + "target ≤ 50 ms and ≥ 50× \(BenchReport.verdict(ms <= 50 && speedup >= 50))")
+            }
+        }
+    }
+
+    /// The median wall time of `body` in milliseconds, after one warm-up call.
+    private func median(_ body: () async throws -> Void) async throws -> Double {
+        try await body()
+        var times: [Double] = []
+        for _ in 0..<plan.reportRepeats { times.append(try await BenchClock.milliseconds(body)) }
+        return times.sorted()[times.count / 2]
+    }
+
+    // MARK: (e) export and verify
+
+    private func exportAndVerify(_ report: inout BenchReport, database: ReliefDatabase, admin: Connection) async throws {
+        let path = NSTemporaryDirectory() + "relief-bench-journal-\(ProcessInfo.processInfo.processIdentifier).csv"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let rows = try await admin.run { c in try c.query("SELECT count(*) FROM relief.postings").single().decode(Int.self, at: 0) }
+        BenchClock.resetPeakRSS()
+        let rssBefore = BenchClock.peakRSSKilobytes()
+        var entries = 0
+        let exportMs = try await BenchClock.milliseconds {
+            entries = try await database.pool.withConnection { connection in
+                try await connection.run { c in try JournalExport.write(c, bookCode: "main", format: .csv, to: path) }
+            }
+        }
+        let peak = BenchClock.peakRSSKilobytes()
+        let rowsPerSecond = exportMs > 0 ? Double(rows) / exportMs * 1000 : 0
+        report.section("e. whole-journal CSV export and relief verify")
+        report.line(
+            "  export: \(rows) posting rows (\(entries) entries) in \(BenchReport.format(exportMs / 1000, digits: 1)) s: \(BenchReport.format(rowsPerSecond)) rows/s · "
+                + "peak RSS \(peak / 1024) MiB (\(rssBefore / 1024) MiB before) · target ≥ 500000 rows/s and ≤ 64 MiB "
+                + "\(BenchReport.verdict(rowsPerSecond >= 500_000 && peak <= 64 * 1024))")
+        var verification: VerificationReport?
+        let verifyMs = try await BenchClock.milliseconds {
+            verification = try await database.pool.withConnection { connection in
+                try await connection.run { c in try Verifier.verify(c, bookCode: "main") }
+            }
+        }
+        let checked = verification?.entriesChecked ?? 0
+        let verifyRate = verifyMs > 0 ? Double(checked) / verifyMs * 1000 : 0
+        report.line(
+            "  verify: \(checked) entries in \(BenchReport.format(verifyMs / 1000, digits: 1)) s: \(BenchReport.format(verifyRate)) entries/s · "
+                + "\(verification?.isSound == true ? "chain sound" : "PROBLEMS FOUND") · target ≥ 500000 entries/s \(BenchReport.verdict(verifyRate >= 500_000))")
+        if verification?.isSound != true {
+            throw Failure(description: "relief bench: the books do not verify after the run: \(verification?.problems.first.map { "\($0)" } ?? "")")
+        }
+    }
+}
