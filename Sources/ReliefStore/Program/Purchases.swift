@@ -67,7 +67,8 @@ public enum Purchases {
         }
         var summary = ImportSummary(rows: table.rows.count)
         let groups = Dictionary(grouping: records, by: \.key)
-        let keysInOrder = records.map(\.key).reduce(into: [String]()) { keys, key in if keys.last != key && !keys.contains(key) { keys.append(key) } }
+        var seenKeys = Set<String>()
+        let keysInOrder = records.map(\.key).filter { seenKeys.insert($0).inserted }
         try c.transactionIsolated { t in
             let existingKeys = Set(try t.query(
                 "SELECT purchase_key FROM relief.purchases WHERE program_id = $1 AND purchase_key = ANY ($2::text[])",
@@ -98,8 +99,9 @@ public enum Purchases {
             while index < pending.count {
                 let chunk = Array(pending[index..<min(index + Ledger.maximumBatchEntries, pending.count)])
                 let posted = try PostingWriter.post(t, bookCode: program.bookCode, actorName: actorName, drafts: chunk.map(\.draft))
+                try insertPurchases(
+                    t, program: program, items: zip(chunk, posted).map { ($0.key, $0.lines, $0.judgments, $1.id) }, master: master, actorName: actorName)
                 for (item, entry) in zip(chunk, posted) {
-                    try insertPurchase(t, program: program, key: item.key, lines: item.lines, judgments: item.judgments, entryID: entry.id, master: master, actorName: actorName)
                     summary.created += 1
                     summary.entriesPosted += entry.existed ? 0 : 1
                     summary.ineligibleLines += item.judgments.filter { !$0.isEligible }.count
@@ -190,37 +192,63 @@ public enum Purchases {
             description: "\(enterpriseName)采购 \(first.channel) 发票\(first.invoiceNumber)", postings: postings)
     }
 
-    static func insertPurchase(
-        _ t: isolated Connection, program: ProgramContext, key: String, lines: [PurchaseRowRecord], judgments: [Judgment],
-        entryID: Int64, master: MasterSnapshot, actorName: String
+    /// Inserts the purchases of one posted chunk and all their lines: two statements from
+    /// arrays, whatever the chunk's size. Arrays rather than COPY: PostgreSQL refuses COPY FROM
+    /// into a table under row-level security, and a clerk's transaction is.
+    static func insertPurchases(
+        _ t: isolated Connection, program: ProgramContext,
+        items: [(key: String, lines: [PurchaseRowRecord], judgments: [Judgment], entryID: Int64)], master: MasterSnapshot, actorName: String
     ) throws {
-        let first = lines[0]
-        let purchaseID = try t.query(
+        guard !items.isEmpty else { return }
+        let firsts = items.map { $0.lines[0] }
+        let rows = try t.query(
             """
             INSERT INTO relief.purchases (tenant_id, program_id, purchase_key, enterprise_id, supplier_id, purchase_date, channel, purpose,
                                           invoice_number, invoice_date, seller_tax_id, entry_id, created_by)
-            VALUES ($1, $2, $3, $4, $5, $6::date, $7, $8, $9, $10::date, $11, $12, $13) RETURNING id
+            SELECT $1, $2, x.key, x.enterprise, x.supplier, x.purchase_date::date, x.channel, x.purpose, x.invoice, x.invoice_date::date, x.tax, x.entry, $3
+            FROM unnest($4::text[], $5::integer[], $6::integer[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::bigint[])
+                 AS x(key, enterprise, supplier, purchase_date, channel, purpose, invoice, invoice_date, tax, entry)
+            RETURNING id, purchase_key
             """,
-            [MasterData.tenantID, program.id, key, master.enterprises[first.enterpriseCreditCode]!.id, master.suppliers[first.supplierCreditCode]!.id,
-             first.date.description, first.channel, first.purpose, first.invoiceNumber, first.invoiceDate.description, first.sellerTaxId,
-             entryID, actorName]
-        ).single().decode(Int64.self, at: 0)
-        // One INSERT from arrays rather than COPY: PostgreSQL refuses COPY FROM into a table under
-        // row-level security, and a clerk's transaction is.
-        let products = lines.map { String(master.products[$0.productCode]!.id) }
+            [MasterData.tenantID, program.id, actorName, PostgresArray.text(items.map(\.key)),
+             PostgresArray.text(firsts.map { String(master.enterprises[$0.enterpriseCreditCode]!.id) }),
+             PostgresArray.text(firsts.map { String(master.suppliers[$0.supplierCreditCode]!.id) }),
+             PostgresArray.text(firsts.map(\.date.description)), PostgresArray.text(firsts.map(\.channel)), PostgresArray.text(firsts.map(\.purpose)),
+             PostgresArray.text(firsts.map(\.invoiceNumber)), PostgresArray.text(firsts.map(\.invoiceDate.description)),
+             PostgresArray.text(firsts.map(\.sellerTaxId)), PostgresArray.text(items.map { String($0.entryID) })]
+        ).rows
+        guard rows.count == items.count else {
+            throw SubsidyError(message: "PostgreSQL stored \(rows.count) of \(items.count) purchases; nothing was imported")
+        }
+        var idOfKey: [String: Int64] = [:]
+        for row in rows { idOfKey[try row.decode(String.self, at: 1)] = try row.decode(Int64.self, at: 0) }
+        var purchaseIDs: [String] = [], lineNumbers: [String] = [], products: [String] = [], quantities: [String] = [], units: [String] = []
+        var prices: [String] = [], amounts: [String] = [], codes: [String] = [], reasons: [String] = []
+        for item in items {
+            let id = String(idOfKey[item.key]!)
+            for (index, (line, judgment)) in zip(item.lines, item.judgments).enumerated() {
+                purchaseIDs.append(id)
+                lineNumbers.append(String(index + 1))
+                products.append(String(master.products[line.productCode]!.id))
+                quantities.append(line.quantity.description)
+                units.append(line.unit)
+                prices.append(String(line.unitPrice.tenThousandthsOfYuan))
+                amounts.append(String(line.amount.fen))
+                codes.append(judgment.reasons.map(\.code.rawValue).joined(separator: ","))
+                reasons.append(judgment.reasons.map(\.message).joined(separator: "；"))
+            }
+        }
         try t.query(
             """
             INSERT INTO relief.purchase_lines (purchase_id, line, tenant_id, product_id, quantity, unit, unit_price, amount_fen, eligible, reason_codes, reasons)
-            SELECT $1, x.line, $2, x.product, x.quantity, x.unit, x.price, x.amount, x.codes = '',
+            SELECT x.purchase, x.line, $1, x.product, x.quantity, x.unit, x.price, x.amount, x.codes = '',
                    CASE WHEN x.codes = '' THEN '{}'::text[] ELSE string_to_array(x.codes, ',') END, x.reasons
-            FROM unnest($3::integer[], $4::numeric[], $5::text[], $6::bigint[], $7::bigint[], $8::text[], $9::text[])
-                 WITH ORDINALITY AS x(product, quantity, unit, price, amount, codes, reasons, line)
+            FROM unnest($2::bigint[], $3::integer[], $4::integer[], $5::numeric[], $6::text[], $7::bigint[], $8::bigint[], $9::text[], $10::text[])
+                 AS x(purchase, line, product, quantity, unit, price, amount, codes, reasons)
             """,
-            [purchaseID, MasterData.tenantID, PostgresArray.text(products), PostgresArray.text(lines.map(\.quantity.description)),
-             PostgresArray.text(lines.map(\.unit)), PostgresArray.text(lines.map { String($0.unitPrice.tenThousandthsOfYuan) }),
-             PostgresArray.text(lines.map { String($0.amount.fen) }),
-             PostgresArray.text(judgments.map { $0.reasons.map(\.code.rawValue).joined(separator: ",") }),
-             PostgresArray.text(judgments.map { $0.reasons.map(\.message).joined(separator: "；") })])
+            [MasterData.tenantID, PostgresArray.text(purchaseIDs), PostgresArray.text(lineNumbers), PostgresArray.text(products),
+             PostgresArray.text(quantities), PostgresArray.text(units), PostgresArray.text(prices), PostgresArray.text(amounts),
+             PostgresArray.text(codes), PostgresArray.text(reasons)])
     }
 }
 
