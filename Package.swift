@@ -26,6 +26,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/vapor/multipart-kit.git", from: "4.7.1"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
     ],
     targets: [
         // C shim: libpq from libpq-dev, found by pkg-config.
@@ -99,6 +100,8 @@ let package = Package(
             dependencies: [
                 "ReliefStore", "ReliefCore", "EmbeddedPostgres", "ReliefWeb",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                // The benchmark's HTTP client (relief bench, phase f).
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
             swiftSettings: strict
         ),

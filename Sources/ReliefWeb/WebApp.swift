@@ -59,14 +59,16 @@ public enum WebApp {
 
     /// The application on `configuration.host:port`; `services` run beside it (the pool, so that
     /// it closes after the server has stopped).
+    /// `onListening` receives the bound port once the server accepts connections (useful with port 0).
     public static func makeApplication(
         database: ReliefDatabase, configuration: WebConfiguration, metrics: RequestMetrics = RequestMetrics(),
-        services: [any Service] = [], logger: Logger? = nil
+        services: [any Service] = [], logger: Logger? = nil, onListening: @escaping @Sendable (Int) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
         Application(
             router: makeRouter(database: database, configuration: configuration, metrics: metrics),
             configuration: ApplicationConfiguration(address: .hostname(configuration.host, port: configuration.port), serverName: "relief"),
             services: services,
+            onServerRunning: { channel in await onListening(channel.localAddress?.port ?? configuration.port) },
             logger: logger ?? Logger(label: "relief.web"))
     }
 
