@@ -60,6 +60,11 @@ struct WebFixture {
         try await application.test(.router, body)
     }
 
+    /// Runs `body` against the app listening on a real socket (127.0.0.1, `client.port`), for a browser.
+    func testLive<T: Sendable>(_ body: @Sendable (any TestClientProtocol) async throws -> T) async throws -> T {
+        try await application.test(.live, body)
+    }
+
     func count(_ sql: String) async throws -> Int {
         try await admin.run { c in try c.query(sql).single().decode(Int.self, at: 0) }
     }
