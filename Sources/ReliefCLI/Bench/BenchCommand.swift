@@ -48,8 +48,8 @@ struct BenchPlan: Sendable {
     var quick: Bool
     /// Seconds each posting or ceiling run lasts.
     var runSeconds: Int
-    /// Concurrent clients of (a), (b).
-    var clientCounts = [1, 8, 32]
+    /// Concurrent clients of (a), (b); 16 is (f)'s comparison.
+    var clientCounts = [1, 8, 16, 32]
     /// Purchase lines of the bulk import (c).
     var importLines: Int
     /// Postings in the database when the reports (d) are timed; one checkpoint each.
