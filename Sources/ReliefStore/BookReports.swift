@@ -82,17 +82,27 @@ public enum BookReports {
                 .init("credit_fen", "贷方", .money), .init("direction", "方向"), .init("balance_fen", "余额", .money),
             ],
             rows: [[.empty, .empty, .text("期初余额"), .empty, .empty, .text(sideLabel(opening)), .fen(abs(opening))]])
-        try JournalStream.forEach(c, bookCode: bookCode, periods: period...period) { entry in
-            for posting in entry.postings where posting.account.id == account.id && (enterprise == nil || posting.dimensions.enterprise == enterprise) {
-                let amount = posting.isRed ? -posting.amountFen : posting.amountFen
-                if posting.side == .debit { debit += amount } else { credit += amount }
-                balance += (posting.side == .debit ? amount : -amount) * sign
-                report.rows.append([
-                    .text(entry.date.description), .text("记-\(entry.voucherReference)"), .text(entry.description + (posting.isRed ? "（红字）" : "")),
-                    posting.side == .debit ? .fen(amount) : .empty, posting.side == .credit ? .fen(amount) : .empty,
-                    .text(sideLabel(balance)), .fen(abs(balance)),
-                ])
-            }
+        // Only this account's postings of the month (index postings_by_account), in chain order.
+        let rows = try c.query(
+            """
+            SELECT e.entry_date::text, e.voucher_no, e.description, e.reverses_id IS NOT NULL, p.side::text, p.amount_fen
+            FROM relief.postings p JOIN relief.entries e ON e.id = p.entry_id LEFT JOIN relief.dimension_values d ON d.id = p.enterprise_id
+            WHERE p.account_id = $2 AND e.book_id = $1 AND e.period = $3 AND ($4::text IS NULL OR d.code = $4)
+            ORDER BY e.seq, p.line
+            """, [bookID, account.id, period.yyyymm, enterprise]
+        ).rows
+        for row in rows {
+            let isRed = try row.decode(Bool.self, at: 3)
+            let isDebit = try row.decode(String.self, at: 4) == "D"
+            let amountFen = try row.decode(Int64.self, at: 5)
+            let amount = isRed ? -amountFen : amountFen
+            if isDebit { debit += amount } else { credit += amount }
+            balance += (isDebit ? amount : -amount) * sign
+            report.rows.append([
+                .text(try row.decode(String.self, at: 0)), .text("记-\(period)/\(try row.decode(Int.self, at: 1))"),
+                .text(try row.decode(String.self, at: 2) + (isRed ? "（红字）" : "")),
+                isDebit ? .fen(amount) : .empty, isDebit ? .empty : .fen(amount), .text(sideLabel(balance)), .fen(abs(balance)),
+            ])
         }
         report.totals = [.empty, .empty, .text("本期合计 / 期末余额"), .fen(debit), .fen(credit), .text(sideLabel(balance)), .fen(abs(balance))]
         report.notes = [
