@@ -44,6 +44,21 @@ struct AuditTests {
         await books.close()
     }
 
+    @Test func anAccountLedgerClosesAtTheAccountsBalance() async throws {
+        let books = try await ProgramTests.demoBooks("ledgerclose")
+        for month in 1...5 {
+            let period = Period(year: 2020, month: month)!
+            let (report, balance) = try await books.admin.run { c in
+                (try BookReports.accountLedger(c, bookCode: "main", accountCode: "102", period: period),
+                 try Reports.balance(c, bookCode: "main", accountCode: "102", asOf: period.lastDay))
+            }
+            // 102 is a debit account: the closing balance on the totals row is debits less credits.
+            #expect(report.totals?.last == .fen(abs(balance.debitFen - balance.creditFen)), "\(period)")
+            #expect(report.rows.count > 1, "\(period): the month's postings are listed")
+        }
+        await books.close()
+    }
+
     @Test func aPackVerifiesOfflineAndAnEditedFileIsNamed() async throws {
         let books = try await ProgramTests.demoBooks("pack")
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("pack-\(UUID().uuidString)").path
