@@ -74,3 +74,42 @@ struct BenchReport {
 
     static func format(_ value: Double, digits: Int = 0) -> String { String(format: "%.\(digits)f", value) }
 }
+
+/// A child `relief` process whose peak memory the kernel reports (wait4's ru_maxrss): the export
+/// and verify figures are the real commands' own, not this process's.
+enum BenchChild {
+    struct Outcome {
+        var status: Int32
+        var seconds: Double
+        var maxRSSKilobytes: Int
+    }
+
+    /// Runs this executable with `arguments` and `DATABASE_URL` set; waits for it.
+    static func run(_ arguments: [String], databaseURL: String) throws -> Outcome {
+        let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        var environment = ProcessInfo.processInfo.environment
+        environment["DATABASE_URL"] = databaseURL
+        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
+        let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer {
+            for pointer in argv { free(pointer) }
+            for pointer in envp { free(pointer) }
+        }
+        var fileActions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&fileActions)
+        defer { posix_spawn_file_actions_destroy(&fileActions) }
+        posix_spawn_file_actions_addopen(&fileActions, 1, "/dev/null", O_WRONLY, 0)
+        var pid: pid_t = 0
+        let start = BenchClock.nowMicroseconds()
+        let spawned = posix_spawn(&pid, executable, &fileActions, nil, argv, envp)
+        guard spawned == 0 else { throw Failure(description: "relief bench: cannot start \(executable): errno \(spawned)") }
+        var status: Int32 = 0
+        var usage = rusage()
+        while wait4(pid, &status, 0, &usage) < 0 {
+            guard errno == EINTR else { throw Failure(description: "relief bench: wait4 failed: errno \(errno)") }
+        }
+        let seconds = Double(BenchClock.nowMicroseconds() - start) / 1_000_000
+        let exited = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+        return Outcome(status: exited, seconds: seconds, maxRSSKilobytes: usage.ru_maxrss)
+    }
+}
