@@ -237,9 +237,15 @@ extension WebServer {
     }
 
     /// The ranking as an inline SVG bar chart: geometry computed here, names escaped by Mustache.
+    /// At most this many bars: the first ``chartTopBars`` and the last ``chartBottomBars`` of the
+    /// ranking (a province has thousands of enterprises; the table below lists them all).
+    static let chartTopBars = 20
+    static let chartBottomBars = 10
+
     static func chart(_ rows: [ReportRow]) -> [String: Any] {
         let (labelWidth, barMax, valueWidth, rowHeight) = (250.0, 420.0, 80.0, 24.0)
-        let bars = rows.enumerated().map { index, row -> [String: Any] in
+        let shown = rows.count > chartTopBars + chartBottomBars ? Array(rows.prefix(chartTopBars) + rows.suffix(chartBottomBars)) : rows
+        let bars = shown.enumerated().map { index, row -> [String: Any] in
             let share = self.share(row.fen("cumulative_fen"), row.fen("target_fen"))
             let width = min(share, 1) * barMax
             let name = row.text("enterprise")
@@ -252,7 +258,7 @@ extension WebServer {
             ]
         }
         return [
-            "bars": bars, "hasBars": !bars.isEmpty,
+            "bars": bars, "hasBars": !bars.isEmpty, "omitted": rows.count > shown.count ? String(rows.count - shown.count) : "",
             "chartWidth": String(format: "%.0f", labelWidth + barMax + valueWidth),
             "chartHeight": String(format: "%.0f", max(1, Double(bars.count)) * rowHeight + 4),
         ]

@@ -122,6 +122,7 @@ enum Templates {
         </g>
         {{/bars}}
         </svg>
+        {{#omitted}}<p class="note">图中只列出前 20 名和后 10 名，其余 {{omitted}} 家见下表。</p>{{/omitted}}
         {{/hasBars}}
         {{^hasBars}}<p>暂无企业。</p>{{/hasBars}}
         </section>
