@@ -30,3 +30,24 @@ struct LayerTests {
         await fixture.close()
     }
 }
+
+@Suite("dashboard chart")
+struct ChartTests {
+    @Test func aLongRankingShowsTheTopTwentyAndTheBottomTen() {
+        let report = Report(
+            title: "月报", columns: [.init("rank", "排名"), .init("enterprise", "企业"), .init("target_fen", "目标", .money), .init("cumulative_fen", "累计", .money)],
+            rows: (1...35).map { [.text(String($0)), .text("企业\($0)"), .fen(100_000), .fen(Int64(100_000 - $0 * 1_000))] })
+        let rows = report.rows.map { ReportRow(report, $0) }
+        let chart = WebServer.chart(rows)
+        let bars = chart["bars"] as? [[String: Any]] ?? []
+        #expect(bars.count == 30)
+        #expect(bars.first?["rank"] as? String == "1")
+        #expect(bars[19]["rank"] as? String == "20")
+        #expect(bars[20]["rank"] as? String == "26")
+        #expect(bars.last?["rank"] as? String == "35")
+        #expect(chart["omitted"] as? String == "5")
+        let short = WebServer.chart(Array(rows.prefix(12)))
+        #expect((short["bars"] as? [[String: Any]])?.count == 12)
+        #expect(short["omitted"] as? String == "")
+    }
+}
