@@ -147,5 +147,8 @@ struct TrialBalanceTests {
 
     @Test func csvQuotesOnlyWhatNeedsIt() {
         #expect(CSV.row(["a", "b,c", "say \"hi\""]) == "a,\"b,c\",\"say \"\"hi\"\"\"\r\n")
+        // A CRLF inside a field is one Character; it must still be quoted, as must a lone CR or LF.
+        #expect(CSV.row(["行一\r\n行二", "x\ry", "x\ny", "采购"]) == "\"行一\r\n行二\",\"x\ry\",\"x\ny\",采购\r\n")
+        #expect(CSV.row([]) == "\r\n")
     }
 }
