@@ -60,24 +60,37 @@ public enum CopyText {
     /// Splits one COPY text line into fields, undoing escapes; nil for `\N`.
     public static func fields(_ line: UnsafeBufferPointer<UInt8>) -> [String?] {
         var fields: [String?] = []
-        var current: [UInt8] = []
-        var isNull = false
-        var index = 0
+        fields.reserveCapacity(24)
         let count = line.count
-        while index < count {
-            let byte = line[index]
-            if byte == 0x09 {
-                fields.append(isNull ? nil : String(decoding: current, as: UTF8.self))
-                current.removeAll(keepingCapacity: true)
-                isNull = false
-                index += 1
-                continue
+        var start = 0
+        // Fast path per field: no backslash means the bytes are the text (one copy, no appends).
+        while start <= count {
+            var end = start
+            var escaped = false
+            while end < count, line[end] != 0x09 {
+                if line[end] == 0x5c { escaped = true }
+                end += 1
             }
-            if byte == 0x5c, index + 1 < count {
-                let next = line[index + 1]
+            let field = UnsafeBufferPointer(rebasing: line[start..<end])
+            fields.append(escaped ? unescape(field) : String(decoding: field, as: UTF8.self))
+            start = end + 1
+        }
+        return fields
+    }
+
+    /// One field with backslash escapes: `\N` alone is NULL; `\t`, `\n`, `\r`, `\b`, `\f`, `\v`
+    /// are control characters; any other escaped byte stands for itself.
+    static func unescape(_ field: UnsafeBufferPointer<UInt8>) -> String? {
+        if field.count == 2, field[0] == 0x5c, field[1] == 0x4e { return nil }
+        var current: [UInt8] = []
+        current.reserveCapacity(field.count)
+        var index = 0
+        while index < field.count {
+            let byte = field[index]
+            if byte == 0x5c, index + 1 < field.count {
+                let next = field[index + 1]
                 index += 2
                 switch next {
-                case 0x4e: isNull = true  // \N
                 case 0x74: current.append(0x09)
                 case 0x6e: current.append(0x0a)
                 case 0x72: current.append(0x0d)
@@ -91,7 +104,6 @@ public enum CopyText {
             current.append(byte)
             index += 1
         }
-        fields.append(isNull ? nil : String(decoding: current, as: UTF8.self))
-        return fields
+        return String(decoding: current, as: UTF8.self)
     }
 }

@@ -37,6 +37,8 @@ public enum Chain {
 public enum CanonicalText {
     /// Escapes a text field: `\` → `\\`, `|` → `\|`, LF → `\n`, CR → `\r`.
     public static func escape(_ text: String) -> String {
+        // Most texts need no escaping: return them as they are.
+        guard text.utf8.contains(where: { $0 == 0x5c || $0 == 0x7c || $0 == 0x0a || $0 == 0x0d }) else { return text }
         var out = ""
         out.reserveCapacity(text.utf8.count)
         for scalar in text.unicodeScalars {
