@@ -11,6 +11,12 @@ public enum JournalStream {
     ) throws {
         let bookID = try Reports.bookID(c, code: bookCode)
         let accounts = Dictionary(uniqueKeysWithValues: try Reports.accounts(c, bookID: bookID).map { ($0.id, $0) })
+        // Dimension codes by id, read once: cheaper than six joins per posting row.
+        var codes: [Int: String] = [:]
+        for row in try c.query("SELECT id, code FROM relief.dimension_values").rows {
+            codes[try row.decode(Int.self, at: 0)] = try row.decode(String.self, at: 1)
+        }
+        func code(_ field: String?) -> String? { field.flatMap { Int($0) }.flatMap { codes[$0] } }
         let range = periods.map { "AND e.period BETWEEN \($0.lowerBound.yyyymm) AND \($0.upperBound.yyyymm)" } ?? ""
         var current: ExportEntry?
         var failure: (any Error)?
@@ -19,16 +25,10 @@ public enum JournalStream {
             COPY (SELECT e.seq, e.period, e.voucher_no, e.entry_date, r.seq,
                          (extract(epoch FROM e.created_at) * 1000000)::bigint, e.created_by, e.idempotency_key,
                          e.description, encode(e.hash, 'hex'), p.line, p.account_id, p.side, p.amount_fen,
-                         de.code, ds.code, dt.code, dc.code, dh.code, dp.code, p.memo
+                         p.enterprise_id, p.supplier_id, p.township_id, p.category_id, p.channel_id, p.program_id, p.memo
                   FROM relief.entries e
                   LEFT JOIN relief.entries r ON r.id = e.reverses_id
                   LEFT JOIN relief.postings p ON p.entry_id = e.id
-                  LEFT JOIN relief.dimension_values de ON de.id = p.enterprise_id
-                  LEFT JOIN relief.dimension_values ds ON ds.id = p.supplier_id
-                  LEFT JOIN relief.dimension_values dt ON dt.id = p.township_id
-                  LEFT JOIN relief.dimension_values dc ON dc.id = p.category_id
-                  LEFT JOIN relief.dimension_values dh ON dh.id = p.channel_id
-                  LEFT JOIN relief.dimension_values dp ON dp.id = p.program_id
                   WHERE e.book_id = \(bookID) \(range)
                   ORDER BY e.seq, p.line) TO STDOUT
             """
@@ -52,7 +52,9 @@ public enum JournalStream {
             else { return }
             current?.postings.append(ExportPosting(
                 line: lineNumber, account: account, side: side, amountFen: amount, isRed: f[4] != nil,
-                dimensions: Dimensions(enterprise: f[14], supplier: f[15], township: f[16], category: f[17], channel: f[18], program: f[19]),
+                dimensions: Dimensions(
+                    enterprise: code(f[14]), supplier: code(f[15]), township: code(f[16]), category: code(f[17]), channel: code(f[18]),
+                    program: code(f[19])),
                 memo: f[20]))
         }
         if let failure { throw failure }
