@@ -4,15 +4,17 @@
 -- parsed from JSON three times and their six dimension codes looked up twice (once to check, once
 -- per column in correlated subqueries); the canonical text of the postings was rebuilt by reading
 -- the rows back through a seven-way join; account_balances and the never-negative check re-read the
--- batch with `seq > $1`, whose generic plan hash-joins every posting of the book (it grows with the
--- book) and whose custom plan is re-planned on every call; check_never_negative ran even when no
--- account of the batch can go negative. And the deferred commit trigger ran four queries per entry.
+-- batch with `seq > $1`, a plan that hash-joins every posting of the book (it grows with the book);
+-- check_never_negative ran even when no account of the batch can go negative. And the deferred commit trigger ran four queries per entry.
 --
--- Now each entry's postings are parsed, resolved and rendered as canonical text in one query; they
--- are inserted from those arrays; balances are added from the same arrays, one upsert per
--- (account, period) of the batch; the never-negative check runs when the batch touches such an
--- account; and the commit trigger checks count, balance and both continuities in one query.
--- The book row lock is taken first, as before, and the hash is computed under it.
+-- Now each entry is written by one statement: its postings are parsed, resolved and inserted, their
+-- canonical lines rendered from the values inserted, the voucher number drawn, the entry inserted
+-- with its hash, and (for the last entry of the call) the book's chain head and the batch's
+-- account_balances written, one upsert per (account, period). check_never_negative runs only when
+-- the batch touches such an account; the commit trigger checks count, balance and both
+-- continuities in one query. The book row lock is taken first, as before, the idempotency key is
+-- looked up under it, and the hash is computed under it. Results, hashes and errors are unchanged
+-- (an entry with both an unknown code and a bad "reverses" now reports the reversal first).
 
 SET LOCAL search_path = relief, pg_catalog;
 
@@ -53,6 +55,10 @@ DECLARE
     p_side "char"[];
     p_amt bigint[];
     p_inserted integer;
+    v_last boolean;
+    v_sign integer;
+    v_booked boolean;
+    booked boolean := false;
     p_text text;
     p_guarded boolean;
     -- the batch's balance changes
@@ -96,11 +102,37 @@ BEGIN
                 HINT = 'date the entry in an open period; a closed month is frozen';
         END IF;
 
-        -- The postings: parsed once, accounts and dimension values resolved once, inserted (only
-        -- when every code resolved, so that an unknown code is reported as such), and rendered as
-        -- the chain's canonical posting lines (docs/CHAIN.md) from the very values inserted.
+        v_rev_id := NULL;
+        v_rev_seq := (e->>'reverses')::bigint;
+        IF v_rev_seq IS NOT NULL THEN
+            SELECT x.id INTO v_rev_id FROM entries x WHERE x.book_id = b_id AND x.seq = v_rev_seq;
+            IF NOT FOUND THEN
+                RAISE EXCEPTION USING ERRCODE = 'RL005',
+                    MESSAGE = format('entry %s reverses chain position %s, which does not exist', v_key, v_rev_seq);
+            END IF;
+            IF EXISTS (SELECT 1 FROM entries x WHERE x.id = v_rev_id AND x.reverses_id IS NOT NULL) THEN
+                RAISE EXCEPTION USING ERRCODE = 'RL006',
+                    MESSAGE = format('entry at chain position %s is itself a reversal', v_rev_seq),
+                    HINT = 'post the correct entry instead of reversing a reversal';
+            END IF;
+            IF EXISTS (SELECT 1 FROM entries x WHERE x.reverses_id = v_rev_id) THEN
+                RAISE EXCEPTION USING ERRCODE = 'RL007',
+                    MESSAGE = format('entry at chain position %s is already reversed', v_rev_seq);
+            END IF;
+        END IF;
+
+        -- One statement writes the entry: its postings (parsed once, accounts and dimension values
+        -- resolved once, inserted only when every code resolved, so that an unknown code is reported
+        -- as such below), the next voucher number of the month, the entry with its hash (the
+        -- canonical posting lines, docs/CHAIN.md, rendered from the very values inserted), and, for
+        -- the last entry of the call, the new chain head on the book row and the batch's balances.
         v_id := nextval('entries_id_seq');
-        WITH src AS (
+        b_seq := b_seq + 1;
+        v_desc := coalesce(e->>'description', '');
+        v_last := i = n;
+        v_sign := CASE WHEN v_rev_id IS NULL THEN 1 ELSE -1 END;
+        WITH
+            src AS (
             SELECT p.ord::smallint AS line, p.account, a.id AS account_id, a.code AS account_code,
                    a.never_negative, p.side::"char" AS side, p.amount_fen, p.memo,
                    de.id AS de_id, ds.id AS ds_id, dt.id AS dt_id, dc.id AS dc_id, dh.id AS dh_id, dp.id AS dp_id,
@@ -121,24 +153,56 @@ BEGIN
             LEFT JOIN dimension_values dc ON dc.tenant_id = b_tenant AND dc.kind = 'category' AND dc.code = p.category
             LEFT JOIN dimension_values dh ON dh.tenant_id = b_tenant AND dh.kind = 'channel' AND dh.code = p.channel
             LEFT JOIN dimension_values dp ON dp.tenant_id = b_tenant AND dp.kind = 'program' AND dp.code = p.program
-        ), ins AS (
-            INSERT INTO postings (entry_id, line, tenant_id, account_id, side, amount_fen, enterprise_id,
-                                  supplier_id, township_id, category_id, channel_id, program_id, memo)
-            SELECT v_id, s.line, b_tenant, s.account_id, s.side, s.amount_fen, s.de_id, s.ds_id, s.dt_id,
-                   s.dc_id, s.dh_id, s.dp_id, s.memo
-            FROM src s WHERE NOT EXISTS (SELECT 1 FROM src WHERE NOT resolved)
-            RETURNING 1
-        )
-        SELECT count(*), count(*) FILTER (WHERE s.account_id IS NOT NULL), coalesce(bool_and(s.resolved), true),
-               (SELECT count(*) FROM ins),
-               coalesce(string_agg(concat_ws('|', 'P', s.line::text, canon_escape(s.account_code), s.side::text,
-                            s.amount_fen::text, canon_escape(s.de_code), canon_escape(s.ds_code), canon_escape(s.dt_code),
-                            canon_escape(s.dc_code), canon_escape(s.dh_code), canon_escape(s.dp_code), canon_escape(s.memo))
-                        || E'\n', '' ORDER BY s.line), ''),
-               coalesce(bool_or(s.never_negative), false),
-               array_agg(s.account_id), array_agg(s.side), array_agg(s.amount_fen)
-          INTO p_count, p_found, p_dims_ok, p_inserted, p_text, p_guarded, p_acc, p_side, p_amt
-          FROM src s;
+            ), ok AS (
+                SELECT coalesce(bool_and(s.resolved), true) AS ok, count(*) AS n, count(s.account_id) AS found,
+                       coalesce(string_agg(concat_ws('|', 'P', s.line::text, canon_escape(s.account_code), s.side::text,
+                                    s.amount_fen::text, canon_escape(s.de_code), canon_escape(s.ds_code), canon_escape(s.dt_code),
+                                    canon_escape(s.dc_code), canon_escape(s.dh_code), canon_escape(s.dp_code), canon_escape(s.memo))
+                                || E'\n', '' ORDER BY s.line), '') AS text,
+                       coalesce(bool_or(s.never_negative), false) AS guarded,
+                       array_agg(s.account_id) AS accs, array_agg(s.side) AS sides, array_agg(s.amount_fen) AS amts
+                FROM src s
+            ), ins AS (
+                INSERT INTO postings (entry_id, line, tenant_id, account_id, side, amount_fen, enterprise_id,
+                                      supplier_id, township_id, category_id, channel_id, program_id, memo)
+                SELECT v_id, s.line, b_tenant, s.account_id, s.side, s.amount_fen, s.de_id, s.ds_id, s.dt_id,
+                       s.dc_id, s.dh_id, s.dp_id, s.memo
+                FROM src s, ok WHERE ok.ok
+                RETURNING 1
+            ), c AS (
+                INSERT INTO voucher_counters AS c (book_id, period, tenant_id, last_no)
+                SELECT b_id, v_period, b_tenant, 1 FROM ok WHERE ok.ok
+                ON CONFLICT ON CONSTRAINT voucher_counters_pkey DO UPDATE SET last_no = c.last_no + 1
+                RETURNING c.last_no
+            ), x AS (
+                INSERT INTO entries AS x (id, tenant_id, book_id, seq, period, voucher_no, entry_date, reverses_id,
+                                          created_at, idempotency_key, created_by, description, hash)
+                SELECT v_id, b_tenant, b_id, b_seq, v_period, c.last_no, v_date, v_rev_id, v_now, v_key, p_actor, v_desc,
+                       sha256(b_head || convert_to(
+                           canon_header(b_code, b_seq, v_period, c.last_no, v_date, v_rev_seq, v_now, p_actor, v_key, v_desc)
+                           || ok.text, 'UTF8'))
+                FROM c, ok
+                RETURNING x.voucher_no, x.hash
+            ), bk AS (
+                UPDATE books SET chain_seq = b_seq, chain_head = x.hash FROM x WHERE books.id = b_id AND v_last
+                RETURNING 1
+            ), ab AS (
+                INSERT INTO account_balances AS ab (book_id, account_id, period, tenant_id, debit_fen, credit_fen)
+                SELECT b_id, t.acc, t.per, b_tenant,
+                       sum(CASE WHEN t.side = 'D' THEN t.sign * t.amt ELSE 0 END),
+                       sum(CASE WHEN t.side = 'C' THEN t.sign * t.amt ELSE 0 END)
+                FROM (SELECT * FROM unnest(ab_acc, ab_per, ab_side, ab_amt, ab_sign) AS u(acc, per, side, amt, sign)
+                      UNION ALL
+                      SELECT s.account_id, v_period, s.side, s.amount_fen, v_sign FROM src s) AS t
+                WHERE v_last AND EXISTS (SELECT 1 FROM x)
+                GROUP BY t.acc, t.per
+                ON CONFLICT ON CONSTRAINT account_balances_pkey DO UPDATE
+                    SET debit_fen = ab.debit_fen + EXCLUDED.debit_fen, credit_fen = ab.credit_fen + EXCLUDED.credit_fen
+            )
+        SELECT ok.n, ok.found, ok.ok, (SELECT count(*) FROM ins), ok.guarded, ok.accs, ok.sides, ok.amts,
+               x.voucher_no, x.hash, EXISTS (SELECT 1 FROM bk)
+          INTO p_count, p_found, p_dims_ok, p_inserted, p_guarded, p_acc, p_side, p_amt, v_no, v_hash, v_booked
+          FROM ok LEFT JOIN x ON true;
 
         IF p_found < p_count THEN
             SELECT string_agg(DISTINCT p.account, ', ') INTO missing
@@ -161,53 +225,17 @@ BEGIN
             RAISE EXCEPTION USING ERRCODE = 'RL004',
                 MESSAGE = format('entry %s names unknown dimension value(s): %s', v_key, missing);
         END IF;
-        IF p_inserted <> p_count THEN
-            RAISE EXCEPTION 'post_entries: % of % postings of entry % written', p_inserted, p_count, v_key;
+        IF p_inserted <> p_count OR v_hash IS NULL THEN
+            RAISE EXCEPTION 'post_entries: entry % was not written whole', v_key;
         END IF;
-
-        v_rev_id := NULL;
-        v_rev_seq := (e->>'reverses')::bigint;
-        IF v_rev_seq IS NOT NULL THEN
-            SELECT x.id INTO v_rev_id FROM entries x WHERE x.book_id = b_id AND x.seq = v_rev_seq;
-            IF NOT FOUND THEN
-                RAISE EXCEPTION USING ERRCODE = 'RL005',
-                    MESSAGE = format('entry %s reverses chain position %s, which does not exist', v_key, v_rev_seq);
-            END IF;
-            IF EXISTS (SELECT 1 FROM entries x WHERE x.id = v_rev_id AND x.reverses_id IS NOT NULL) THEN
-                RAISE EXCEPTION USING ERRCODE = 'RL006',
-                    MESSAGE = format('entry at chain position %s is itself a reversal', v_rev_seq),
-                    HINT = 'post the correct entry instead of reversing a reversal';
-            END IF;
-            IF EXISTS (SELECT 1 FROM entries x WHERE x.reverses_id = v_rev_id) THEN
-                RAISE EXCEPTION USING ERRCODE = 'RL007',
-                    MESSAGE = format('entry at chain position %s is already reversed', v_rev_seq);
-            END IF;
-        END IF;
-
-        -- The next voucher number of the month and the entry with its hash, under the book lock.
-        b_seq := b_seq + 1;
-        v_desc := coalesce(e->>'description', '');
-        WITH c AS (
-            INSERT INTO voucher_counters AS c (book_id, period, tenant_id, last_no)
-            VALUES (b_id, v_period, b_tenant, 1)
-            ON CONFLICT ON CONSTRAINT voucher_counters_pkey DO UPDATE SET last_no = c.last_no + 1
-            RETURNING c.last_no
-        )
-        INSERT INTO entries AS x (id, tenant_id, book_id, seq, period, voucher_no, entry_date, reverses_id,
-                                  created_at, idempotency_key, created_by, description, hash)
-        SELECT v_id, b_tenant, b_id, b_seq, v_period, c.last_no, v_date, v_rev_id, v_now, v_key, p_actor, v_desc,
-               sha256(b_head || convert_to(
-                   canon_header(b_code, b_seq, v_period, c.last_no, v_date, v_rev_seq, v_now, p_actor, v_key, v_desc)
-                   || p_text, 'UTF8'))
-        FROM c
-        RETURNING x.voucher_no, x.hash INTO v_no, v_hash;
+        booked := v_booked;
 
         -- Balance changes: red reversal amounts count negative.
         ab_acc := ab_acc || p_acc;
         ab_side := ab_side || p_side;
         ab_amt := ab_amt || p_amt;
         ab_per := ab_per || array_fill(v_period, ARRAY[p_count]);
-        ab_sign := ab_sign || array_fill(CASE WHEN v_rev_id IS NULL THEN 1 ELSE -1 END, ARRAY[p_count]);
+        ab_sign := ab_sign || array_fill(v_sign, ARRAY[p_count]);
         guarded := guarded OR p_guarded;
 
         idx := i; entry_id := v_id; seq := b_seq; period := v_period; voucher_no := v_no;
@@ -216,7 +244,8 @@ BEGIN
         b_head := v_hash;
     END LOOP;
 
-    IF b_seq > v_first_seq THEN
+    IF b_seq > v_first_seq AND NOT booked THEN
+        -- The last entry of the call was a repeat: write the chain head and balances here.
         WITH bk AS (
             UPDATE books SET chain_seq = b_seq, chain_head = b_head WHERE id = b_id
         )
@@ -228,9 +257,9 @@ BEGIN
         GROUP BY t.acc, t.per
         ON CONFLICT ON CONSTRAINT account_balances_pkey DO UPDATE
             SET debit_fen = ab.debit_fen + EXCLUDED.debit_fen, credit_fen = ab.credit_fen + EXCLUDED.credit_fen;
-        IF guarded THEN
-            PERFORM check_never_negative(b_id, ARRAY(SELECT DISTINCT t.acc FROM unnest(ab_acc) AS t(acc)));
-        END IF;
+    END IF;
+    IF guarded THEN
+        PERFORM check_never_negative(b_id, ARRAY(SELECT DISTINCT t.acc FROM unnest(ab_acc) AS t(acc)));
     END IF;
 END
 $$;
