@@ -121,18 +121,15 @@ BEGIN
             END IF;
         END IF;
 
-        -- One statement writes the entry: its postings (parsed once, accounts and dimension values
-        -- resolved once, inserted only when every code resolved, so that an unknown code is reported
-        -- as such below), the next voucher number of the month, the entry with its hash (the
-        -- canonical posting lines, docs/CHAIN.md, rendered from the very values inserted), and, for
-        -- the last entry of the call, the new chain head on the book row and the batch's balances.
+        -- The postings: parsed once, accounts and dimension values resolved once, inserted only when
+        -- every code resolved (so that an unknown code is reported as such below), and rendered as
+        -- the chain's canonical posting lines (docs/CHAIN.md) from the very values inserted.
         v_id := nextval('entries_id_seq');
         b_seq := b_seq + 1;
         v_desc := coalesce(e->>'description', '');
         v_last := i = n;
         v_sign := CASE WHEN v_rev_id IS NULL THEN 1 ELSE -1 END;
-        WITH
-            src AS (
+        WITH src AS (
             SELECT p.ord::smallint AS line, p.account, a.id AS account_id, a.code AS account_code,
                    a.never_negative, p.side::"char" AS side, p.amount_fen, p.memo,
                    de.id AS de_id, ds.id AS ds_id, dt.id AS dt_id, dc.id AS dc_id, dh.id AS dh_id, dp.id AS dp_id,
@@ -169,40 +166,10 @@ BEGIN
                        s.dc_id, s.dh_id, s.dp_id, s.memo
                 FROM src s, ok WHERE ok.ok
                 RETURNING 1
-            ), c AS (
-                INSERT INTO voucher_counters AS c (book_id, period, tenant_id, last_no)
-                SELECT b_id, v_period, b_tenant, 1 FROM ok WHERE ok.ok
-                ON CONFLICT ON CONSTRAINT voucher_counters_pkey DO UPDATE SET last_no = c.last_no + 1
-                RETURNING c.last_no
-            ), x AS (
-                INSERT INTO entries AS x (id, tenant_id, book_id, seq, period, voucher_no, entry_date, reverses_id,
-                                          created_at, idempotency_key, created_by, description, hash)
-                SELECT v_id, b_tenant, b_id, b_seq, v_period, c.last_no, v_date, v_rev_id, v_now, v_key, p_actor, v_desc,
-                       sha256(b_head || convert_to(
-                           canon_header(b_code, b_seq, v_period, c.last_no, v_date, v_rev_seq, v_now, p_actor, v_key, v_desc)
-                           || ok.text, 'UTF8'))
-                FROM c, ok
-                RETURNING x.voucher_no, x.hash
-            ), bk AS (
-                UPDATE books SET chain_seq = b_seq, chain_head = x.hash FROM x WHERE books.id = b_id AND v_last
-                RETURNING 1
-            ), ab AS (
-                INSERT INTO account_balances AS ab (book_id, account_id, period, tenant_id, debit_fen, credit_fen)
-                SELECT b_id, t.acc, t.per, b_tenant,
-                       sum(CASE WHEN t.side = 'D' THEN t.sign * t.amt ELSE 0 END),
-                       sum(CASE WHEN t.side = 'C' THEN t.sign * t.amt ELSE 0 END)
-                FROM (SELECT * FROM unnest(ab_acc, ab_per, ab_side, ab_amt, ab_sign) AS u(acc, per, side, amt, sign)
-                      UNION ALL
-                      SELECT s.account_id, v_period, s.side, s.amount_fen, v_sign FROM src s) AS t
-                WHERE v_last AND EXISTS (SELECT 1 FROM x)
-                GROUP BY t.acc, t.per
-                ON CONFLICT ON CONSTRAINT account_balances_pkey DO UPDATE
-                    SET debit_fen = ab.debit_fen + EXCLUDED.debit_fen, credit_fen = ab.credit_fen + EXCLUDED.credit_fen
             )
-        SELECT ok.n, ok.found, ok.ok, (SELECT count(*) FROM ins), ok.guarded, ok.accs, ok.sides, ok.amts,
-               x.voucher_no, x.hash, EXISTS (SELECT 1 FROM bk)
-          INTO p_count, p_found, p_dims_ok, p_inserted, p_guarded, p_acc, p_side, p_amt, v_no, v_hash, v_booked
-          FROM ok LEFT JOIN x ON true;
+        SELECT ok.n, ok.found, ok.ok, (SELECT count(*) FROM ins), ok.text, ok.guarded, ok.accs, ok.sides, ok.amts
+          INTO p_count, p_found, p_dims_ok, p_inserted, p_text, p_guarded, p_acc, p_side, p_amt
+          FROM ok;
 
         IF p_found < p_count THEN
             SELECT string_agg(DISTINCT p.account, ', ') INTO missing
@@ -225,9 +192,47 @@ BEGIN
             RAISE EXCEPTION USING ERRCODE = 'RL004',
                 MESSAGE = format('entry %s names unknown dimension value(s): %s', v_key, missing);
         END IF;
-        IF p_inserted <> p_count OR v_hash IS NULL THEN
-            RAISE EXCEPTION 'post_entries: entry % was not written whole', v_key;
+        IF p_inserted <> p_count THEN
+            RAISE EXCEPTION 'post_entries: % of % postings of entry % written', p_inserted, p_count, v_key;
         END IF;
+        -- The next voucher number of the month, the entry with its hash and, with the last entry of
+        -- the call, the book's chain head and the batch's balances. (A statement of its own: the
+        -- postings' statement trigger must run before the entry exists, as in 0001.)
+        WITH c AS (
+                INSERT INTO voucher_counters AS c (book_id, period, tenant_id, last_no)
+                VALUES (b_id, v_period, b_tenant, 1)
+                ON CONFLICT ON CONSTRAINT voucher_counters_pkey DO UPDATE SET last_no = c.last_no + 1
+                RETURNING c.last_no
+            ), x AS (
+                INSERT INTO entries AS x (id, tenant_id, book_id, seq, period, voucher_no, entry_date, reverses_id,
+                                          created_at, idempotency_key, created_by, description, hash)
+                SELECT v_id, b_tenant, b_id, b_seq, v_period, c.last_no, v_date, v_rev_id, v_now, v_key, p_actor, v_desc,
+                       sha256(b_head || convert_to(
+                           canon_header(b_code, b_seq, v_period, c.last_no, v_date, v_rev_seq, v_now, p_actor, v_key, v_desc)
+                           || p_text, 'UTF8'))
+                FROM c
+                RETURNING x.voucher_no, x.hash
+            ), bk AS (
+                UPDATE books SET chain_seq = b_seq, chain_head = x.hash FROM x WHERE books.id = b_id AND v_last
+                RETURNING 1
+            ), ab AS (
+                INSERT INTO account_balances AS ab (book_id, account_id, period, tenant_id, debit_fen, credit_fen)
+                SELECT b_id, t.acc, t.per, b_tenant,
+                       sum(CASE WHEN t.side = 'D' THEN t.sign * t.amt ELSE 0 END),
+                       sum(CASE WHEN t.side = 'C' THEN t.sign * t.amt ELSE 0 END)
+                FROM (SELECT * FROM unnest(ab_acc, ab_per, ab_side, ab_amt, ab_sign) AS u(acc, per, side, amt, sign)
+                      UNION ALL
+                      SELECT u.acc, v_period, u.side, u.amt, v_sign FROM unnest(p_acc, p_side, p_amt) AS u(acc, side, amt)) AS t
+                WHERE v_last AND EXISTS (SELECT 1 FROM x)
+                GROUP BY t.acc, t.per
+                ON CONFLICT ON CONSTRAINT account_balances_pkey DO UPDATE
+                    SET debit_fen = ab.debit_fen + EXCLUDED.debit_fen, credit_fen = ab.credit_fen + EXCLUDED.credit_fen
+            )
+        SELECT x.voucher_no, x.hash, EXISTS (SELECT 1 FROM bk) INTO v_no, v_hash, v_booked FROM x;
+        IF v_hash IS NULL THEN
+            RAISE EXCEPTION 'post_entries: entry % was not written', v_key;
+        END IF;
+
         booked := v_booked;
 
         -- Balance changes: red reversal amounts count negative.
