@@ -50,10 +50,11 @@ def main():
     command = ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-v", f"book={book}", "-f", "-"]
     if args:
         command.insert(1, args[0])
-    out = subprocess.run(command, input=QUERY, capture_output=True, text=True, check=True).stdout
+    # Bytes, decoded by hand: text mode would turn a CR inside a description or memo into LF.
+    out = subprocess.run(command, input=QUERY.encode("utf-8"), capture_output=True, check=True).stdout.decode("utf-8")
     import csv
     import io
-    rows = list(csv.reader(io.StringIO(out)))
+    rows = list(csv.reader(io.StringIO(out, newline="")))
     # In CSV format psql writes NULL as an unquoted empty field; empty strings are quoted.
     # csv.reader cannot tell them apart, and the canonical text writes both as empty: no harm.
     previous = bytes(32)
