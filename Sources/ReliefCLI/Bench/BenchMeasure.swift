@@ -103,13 +103,32 @@ enum BenchChild {
         let start = BenchClock.nowMicroseconds()
         let spawned = posix_spawn(&pid, executable, &fileActions, nil, argv, envp)
         guard spawned == 0 else { throw Failure(description: "relief bench: cannot start \(executable): errno \(spawned)") }
+        // The child's own peak: VmHWM of its /proc entry, sampled until it exits. (wait4's
+        // ru_maxrss would include this process's memory, which the child shares until exec.)
         var status: Int32 = 0
         var usage = rusage()
-        while wait4(pid, &status, 0, &usage) < 0 {
-            guard errno == EINTR else { throw Failure(description: "relief bench: wait4 failed: errno \(errno)") }
+        var peakKilobytes = 0
+        while true {
+            let waited = wait4(pid, &status, WNOHANG, &usage)
+            if waited == pid { break }
+            guard waited == 0 || errno == EINTR else { throw Failure(description: "relief bench: wait4 failed: errno \(errno)") }
+            peakKilobytes = max(peakKilobytes, peakRSSKilobytes(of: pid))
+            usleep(samplingMicroseconds)
         }
         let seconds = Double(BenchClock.nowMicroseconds() - start) / 1_000_000
         let exited = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
-        return Outcome(status: exited, seconds: seconds, maxRSSKilobytes: usage.ru_maxrss)
+        return Outcome(status: exited, seconds: seconds, maxRSSKilobytes: peakKilobytes)
+    }
+
+    /// How often the child's memory is sampled.
+    static let samplingMicroseconds: UInt32 = 2_000
+
+    /// VmHWM of process `pid` in KiB, 0 when it cannot be read.
+    static func peakRSSKilobytes(of pid: pid_t) -> Int {
+        guard let text = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return 0 }
+        for line in text.split(separator: "\n") where line.hasPrefix("VmHWM:") {
+            return Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "") ?? 0
+        }
+        return 0
     }
 }
