@@ -144,7 +144,11 @@ struct JSONFields {
 
     func integer(_ field: String, in range: ClosedRange<Int>) throws -> Int {
         guard let value = object[field] else { throw APIError(.unprocessableContent, "VALIDATION_FAILED", "缺少字段 \(field)", field: field) }
-        guard let number = value as? Int, !(value is Bool), range.contains(number) else {
+        // JSON true/false arrive as Bool (refused); numbers as NSNumber or Int; 1.5 is not an integer.
+        let number: Int? = type(of: value) == Bool.self ? nil : (value as? NSNumber).flatMap { n in
+            n.doubleValue == Double(n.intValue) ? n.intValue : nil
+        } ?? (value as? Int)
+        guard let number, range.contains(number) else {
             throw APIError(.unprocessableContent, "VALIDATION_FAILED", "\(field) 应为 \(range.lowerBound) 到 \(range.upperBound) 之间的整数", field: field)
         }
         return number

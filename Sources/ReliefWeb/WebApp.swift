@@ -54,6 +54,7 @@ public enum WebApp {
         server.addImportRoutes(to: router)
         server.addFinanceRoutes(to: router)
         server.addAuditRoutes(to: router)
+        server.addEntryRoutes(to: router)
         return router
     }
 

@@ -87,6 +87,22 @@ struct OperationTests {
                 name: "rule", method: .post, uri: "/api/v1/subsidy/rules", allowed: [.financePreparer], contentType: "application/json",
                 body: #"{"version": 90, "rate_bp": 1000, "member_cap": "500.00", "enterprise_cap": "50000.00", "channels": "832平台,直采", "effective_from": "2021-01-01"}"#),
             Endpoint(name: "close", method: .post, uri: "/api/v1/periods/\(toClose)/close", allowed: [.financeApprover], contentType: "application/json", body: "{}"),
+            Endpoint(
+                name: "post entries", method: .post, uri: "/api/v1/entries", allowed: [.financePreparer], contentType: "application/json",
+                body: #"[{"idempotency_key": "ops-fund-2", "date": "2020-07-06", "description": "收到补助资金（第二笔）", "postings": [{"account": "102", "side": "借", "amount": "1,000.00"}, {"account": "403", "side": "贷", "amount": "1,000.00"}]}]"#),
+            Endpoint(
+                name: "reverse", method: .post, uri: "/api/v1/entries/2/reverse", allowed: [.financePreparer], contentType: "application/json",
+                body: #"{"reason": "冲销测试", "date": "2020-07-07"}"#),
+            Endpoint(
+                name: "clawback", method: .post, uri: "/api/v1/subsidy/clawbacks", allowed: [.financePreparer], contentType: "application/json",
+                body: #"{"enterprise": "\#(fixture.clerkEnterprise)", "amount": "1.00", "reason": "不合格采购", "date": "2020-07-08"}"#),
+            Endpoint(
+                name: "add user", method: .post, uri: "/api/v1/users", allowed: [.admin], contentType: "application/json",
+                body: #"{"login": "new-auditor", "display_name": "新审计", "role": "auditor", "password": "a long password 1"}"#),
+            Endpoint(
+                name: "token", method: .post, uri: "/api/v1/tokens", allowed: [.admin], contentType: "application/json",
+                body: #"{"login": "new-auditor", "days": 7}"#),
+            Endpoint(name: "disable user", method: .post, uri: "/api/v1/users/new-auditor/disable", allowed: [.admin], contentType: "application/json", body: "{}"),
         ]
         for definition in ["monthly", "statement", "subsidy-ledger", "trial-balance", "general-ledger", "ledger", "journal", "by-township",
                            "by-category", "by-channel", "exceptions", "supervision", "subsidy-reconciliation", "supplier-reconciliation", "bank-reconciliation"] {
@@ -126,6 +142,10 @@ struct OperationTests {
         #expect(try await fixture.count("SELECT count(*) FROM relief.subsidy_batches WHERE id = \(june) AND status = 'paid'") == 1)
         #expect(try await fixture.count("SELECT count(*) FROM relief.subsidy_rules WHERE version = 90") == 1)
         #expect(try await fixture.count("SELECT count(*) FROM relief.period_closes WHERE period = \(toClose.yyyymm)") == 1)
+        #expect(try await fixture.count("SELECT count(*) FROM relief.entries WHERE idempotency_key = 'ops-fund-2'") == 1)
+        #expect(try await fixture.count("SELECT count(*) FROM relief.entries e JOIN relief.entries o ON o.id = e.reverses_id WHERE o.seq = 2") == 1)
+        #expect(try await fixture.count("SELECT count(*) FROM relief.entries WHERE idempotency_key LIKE 'clawback:%'") == 1)
+        #expect(try await fixture.count("SELECT count(*) FROM relief.users WHERE login = 'new-auditor' AND disabled_at IS NOT NULL") == 1)
         await fixture.close()
     }
 
@@ -348,6 +368,62 @@ struct OperationTests {
         }
         #expect(stored == hostile)
         #expect(try await fixture.count("SELECT count(*) FROM relief.entries") == entriesBefore)
+        await fixture.close()
+    }
+
+    @Test func tokensAreShownOnceAndEntriesRefusedByTheBooksSayWhy() async throws {
+        let fixture = try await WebFixture.make("opsentries")
+        try await fixture.test { client in
+            let admin = fixture.tokens[.admin]!
+            func post(_ uri: String, _ token: String, key: String, _ body: String) async throws -> TestResponse {
+                try await client.execute(uri: uri, method: .post, headers: headers(token, json: true, key: key), body: ByteBuffer(string: body))
+            }
+            let added = try await post("/api/v1/users", admin, key: "U1", #"{"login": "li-audit", "display_name": "李审计", "role": "auditor", "password": "a long password 2"}"#)
+            #expect(added.status == .created && added.json["login"] as? String == "li-audit")
+            #expect(!added.text.contains("a long password 2"))
+            let first = try await post("/api/v1/tokens", admin, key: "T1", #"{"login": "li-audit", "days": 1}"#)
+            let token = try #require(first.json["token"] as? String, "\(first.status) \(first.text)")
+            // The token works; a retry with the same key does not show it again.
+            #expect(try await client.execute(uri: "/api/v1/me", method: .get, headers: headers(token)).status == .ok)
+            let again = try await post("/api/v1/tokens", admin, key: "T1", #"{"login": "li-audit", "days": 1}"#)
+            #expect(again.headers[.idempotentReplayed] == "true" && again.json["token"] == nil)
+            // Disabling the user kills the token at once.
+            #expect(try await post("/api/v1/users/li-audit/disable", admin, key: "D1", "{}").status == .ok)
+            #expect(try await client.execute(uri: "/api/v1/me", method: .get, headers: headers(token)).status == .unauthorized)
+            // The books refuse an unbalanced entry and an entry into a closed month, saying why.
+            let preparer = fixture.tokens[.financePreparer]!
+            let unbalanced = try await post("/api/v1/entries", preparer, key: "E1",
+                #"[{"idempotency_key": "bad-1", "date": "2020-07-06", "description": "不平", "postings": [{"account": "102", "side": "借", "amount": "1.00"}, {"account": "403", "side": "贷", "amount": "0.99"}]}]"#)
+            #expect(unbalanced.status == .unprocessableContent, "\(unbalanced.text)")
+            let closeResult = try await post("/api/v1/periods/2020-01/close", fixture.tokens[.financeApprover]!, key: "C1", "{}")
+            #expect(closeResult.status == .created, "\(closeResult.text)")
+            let closed = try await post("/api/v1/entries", preparer, key: "E2",
+                #"[{"idempotency_key": "late-1", "date": "2020-01-20", "description": "补记", "postings": [{"account": "102", "side": "借", "amount": "1.00"}, {"account": "403", "side": "贷", "amount": "1.00"}]}]"#)
+            #expect(closed.status == .conflict && closed.errorCode == "PERIOD_CLOSED", "\(closed.text)")
+            let malformed = try await post("/api/v1/entries", preparer, key: "E3", "[{")
+            #expect(malformed.status == .badRequest)
+        }
+        #expect(try await fixture.count("SELECT count(*) FROM relief.entries WHERE idempotency_key IN ('bad-1', 'late-1')") == 0)
+        #expect(try await fixture.count("SELECT count(*) FROM relief.audit_log WHERE action IN ('user.add', 'token.create', 'user.disable')") == 3)
+        await fixture.close()
+    }
+
+    @Test func aClerksPurchaseAfterAnotherEnterprisesEntryOfTheMonthIsAccepted() async throws {
+        let fixture = try await WebFixture.make("opsrls")
+        let other = fixture.otherEnterprise
+        // August's first voucher belongs to another enterprise: hidden from the clerk by row-level security.
+        try await fixture.admin.run { c in
+            _ = try c.query("SELECT relief.post_entries('main', $1::jsonb, 'test')", [
+                #"[{"key":"other-aug","date":"2020-08-03","description":"他企采购","postings":[{"account":"901","side":"D","amount_fen":5000,"enterprise":"\#(other)"},{"account":"902","side":"C","amount_fen":5000,"enterprise":"\#(other)"}]}]"#
+            ])
+        }
+        try await fixture.test { client in
+            let response = try await client.execute(
+                uri: "/api/v1/purchases", method: .post, headers: headers(fixture.tokens[.enterpriseClerk], json: true, key: "RLS-AUG-1"),
+                body: try jsonBuffer(fixture.purchaseBody(date: "2020-08-10", invoice: "77000001")))
+            #expect(response.status == .created, "\(response.text)")
+        }
+        #expect(try await fixture.count("SELECT count(*) FROM relief.entries WHERE period = 202008") == 2)
         await fixture.close()
     }
 }
