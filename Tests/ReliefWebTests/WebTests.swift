@@ -402,7 +402,8 @@ struct WebOperationTests {
             "/api/v1/journal", "/api/v1/exports/journal", "/api/v1/exports/audit-pack", "/api/v1/verify", "/api/v1/audit-log",
             "/api/v1/imports/{kind}", "/api/v1/subsidy/batches", "/api/v1/subsidy/batches/{id}/approve", "/api/v1/subsidy/batches/{id}/pay",
             "/api/v1/subsidy/batches/{id}/payment-file", "/api/v1/subsidy/rules", "/api/v1/program", "/api/v1/periods",
-            "/api/v1/periods/{period}/close", "/api/openapi.json", "/metrics",
+            "/api/v1/periods/{period}/close", "/api/v1/entries", "/api/v1/entries/{seq}/reverse", "/api/v1/subsidy/clawbacks", "/api/v1/users",
+            "/api/v1/users/{login}/disable", "/api/v1/tokens", "/api/openapi.json", "/metrics",
         ])
         await fixture.close()
     }
