@@ -60,7 +60,7 @@ public enum Purchases {
         if !mapProblems.isEmpty { throw ImportErrors(fileName: table.fileName, problems: mapProblems) }
         let (records, parseProblems) = RecordParser.purchases(rows)
         var problems = parseProblems
-        let master = try MasterSnapshot.load(c)
+        let master = try MasterSnapshot.load(c, for: records)
         problems += checkReferences(records, master: master, program: program)
         if !problems.isEmpty {
             throw ImportErrors(fileName: table.fileName, problems: problems.sorted { ($0.line ?? 0, $0.column ?? "") < ($1.line ?? 0, $1.column ?? "") })
