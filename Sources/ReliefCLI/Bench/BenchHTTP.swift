@@ -143,27 +143,7 @@ struct BenchHTTP {
     }
 
     private func measure(_ operation: @escaping @Sendable (Int, Int) async throws -> Void) async throws -> LatencySample {
-        let deadline = BenchClock.nowMicroseconds() + plan.runSeconds * 1_000_000
-        let start = BenchClock.nowMicroseconds()
-        let latencies = try await withThrowingTaskGroup(of: [Int].self) { group in
-            for client in 0..<Self.connections {
-                group.addTask {
-                    var mine: [Int] = []
-                    var n = 0
-                    while BenchClock.nowMicroseconds() < deadline {
-                        let before = BenchClock.nowMicroseconds()
-                        try await operation(client, n)
-                        mine.append(BenchClock.nowMicroseconds() - before)
-                        n += 1
-                    }
-                    return mine
-                }
-            }
-            var all: [Int] = []
-            for try await mine in group { all += mine }
-            return all
-        }
-        return LatencySample(count: latencies.count, seconds: Double(BenchClock.nowMicroseconds() - start) / 1_000_000, latenciesMicroseconds: latencies)
+        try await BenchClock.measure(clients: Self.connections, seconds: plan.runSeconds, operation)
     }
 }
 

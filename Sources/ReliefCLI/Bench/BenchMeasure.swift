@@ -35,13 +35,39 @@ enum BenchClock {
         return Double(nowMicroseconds() - start) / 1000
     }
 
-    /// Peak resident set size of this process in KiB (VmHWM), or 0 when unknown.
-    static func peakRSSKilobytes() -> Int {
-        guard let text = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return 0 }
+    /// Peak resident set size in KiB (VmHWM) of this process or of `process` (a pid), 0 when unknown.
+    static func peakRSSKilobytes(of process: String = "self") -> Int {
+        guard let text = try? String(contentsOfFile: "/proc/\(process)/status", encoding: .utf8) else { return 0 }
         for line in text.split(separator: "\n") where line.hasPrefix("VmHWM:") {
             return Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "") ?? 0
         }
         return 0
+    }
+
+    /// Runs `clients` loops of `operation` for `seconds`; collects every operation's latency.
+    static func measure(clients: Int, seconds: Int, _ operation: @escaping @Sendable (_ client: Int, _ n: Int) async throws -> Void) async throws -> LatencySample {
+        let deadline = nowMicroseconds() + seconds * 1_000_000
+        let start = nowMicroseconds()
+        let latencies = try await withThrowingTaskGroup(of: [Int].self) { group in
+            for client in 0..<clients {
+                group.addTask {
+                    var mine: [Int] = []
+                    mine.reserveCapacity(1 << 14)
+                    var n = 0
+                    while nowMicroseconds() < deadline {
+                        let before = nowMicroseconds()
+                        try await operation(client, n)
+                        mine.append(nowMicroseconds() - before)
+                        n += 1
+                    }
+                    return mine
+                }
+            }
+            var all: [Int] = []
+            for try await mine in group { all += mine }
+            return all
+        }
+        return LatencySample(count: latencies.count, seconds: Double(nowMicroseconds() - start) / 1_000_000, latenciesMicroseconds: latencies)
     }
 
     /// Resets the peak RSS to the current RSS (Linux: write 5 to /proc/self/clear_refs), so that
@@ -112,7 +138,7 @@ enum BenchChild {
             let waited = wait4(pid, &status, WNOHANG, &usage)
             if waited == pid { break }
             guard waited == 0 || errno == EINTR else { throw Failure(description: "relief bench: wait4 failed: errno \(errno)") }
-            peakKilobytes = max(peakKilobytes, peakRSSKilobytes(of: pid))
+            peakKilobytes = max(peakKilobytes, BenchClock.peakRSSKilobytes(of: String(pid)))
             usleep(samplingMicroseconds)
         }
         let seconds = Double(BenchClock.nowMicroseconds() - start) / 1_000_000
@@ -122,13 +148,4 @@ enum BenchChild {
 
     /// How often the child's memory is sampled.
     static let samplingMicroseconds: UInt32 = 2_000
-
-    /// VmHWM of process `pid` in KiB, 0 when it cannot be read.
-    static func peakRSSKilobytes(of pid: pid_t) -> Int {
-        guard let text = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return 0 }
-        for line in text.split(separator: "\n") where line.hasPrefix("VmHWM:") {
-            return Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "") ?? 0
-        }
-        return 0
-    }
 }

@@ -145,28 +145,7 @@ struct BenchRun {
 
     /// Runs `clients` loops of `operation` for the plan's seconds; collects every latency.
     private func measure(clients: Int, _ operation: @escaping @Sendable (_ client: Int, _ n: Int) async throws -> Void) async throws -> LatencySample {
-        let deadline = BenchClock.nowMicroseconds() + plan.runSeconds * 1_000_000
-        let start = BenchClock.nowMicroseconds()
-        let latencies = try await withThrowingTaskGroup(of: [Int].self) { group in
-            for client in 0..<clients {
-                group.addTask {
-                    var mine: [Int] = []
-                    mine.reserveCapacity(1 << 14)
-                    var n = 0
-                    while BenchClock.nowMicroseconds() < deadline {
-                        let before = BenchClock.nowMicroseconds()
-                        try await operation(client, n)
-                        mine.append(BenchClock.nowMicroseconds() - before)
-                        n += 1
-                    }
-                    return mine
-                }
-            }
-            var all: [Int] = []
-            for try await mine in group { all += mine }
-            return all
-        }
-        return LatencySample(count: latencies.count, seconds: Double(BenchClock.nowMicroseconds() - start) / 1_000_000, latenciesMicroseconds: latencies)
+        try await BenchClock.measure(clients: clients, seconds: plan.runSeconds, operation)
     }
 
     /// (b) A plain one-row INSERT per transaction, one connection per client, through the same libpq layer.
