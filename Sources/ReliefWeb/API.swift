@@ -29,18 +29,20 @@ extension WebServer {
     /// The body as a JSON object: 415 unless `application/json`, 413 over 1 MiB, 400 when not JSON
     /// or not an object.
     func jsonObject(_ request: Request) async throws -> [String: Any] {
-        let mediaType = request.headers[.contentType]?.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased()
-        guard mediaType == "application/json" else {
+        try requireJSON(request)  // before reading: a wrong type is refused without the body
+        return try jsonObject(request, bytes: try await bodyBytes(request))
+    }
+
+    /// The request's media type (`Content-Type` without parameters), lower-cased.
+    static func mediaType(_ request: Request) -> String? {
+        request.headers[.contentType]?.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased()
+    }
+
+    /// 415 unless the body is `application/json`.
+    func requireJSON(_ request: Request) throws {
+        guard Self.mediaType(request) == "application/json" else {
             throw APIError(.unsupportedMediaType, "UNSUPPORTED_MEDIA_TYPE", "Content-Type 必须是 application/json", field: "Content-Type")
         }
-        let bytes = try await body(request, limit: WebContext.bodyLimit)
-        guard let object = try? JSONSerialization.jsonObject(with: Data(bytes.readableBytesView)) else {
-            throw APIError(.badRequest, "MALFORMED_JSON", "请求体不是合法的 JSON")
-        }
-        guard let dictionary = object as? [String: Any] else {
-            throw APIError(.badRequest, "MALFORMED_JSON", "请求体必须是 JSON 对象")
-        }
-        return dictionary
     }
 
     /// The body, at most `limit` bytes (413 beyond, checked on Content-Length first).

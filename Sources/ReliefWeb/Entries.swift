@@ -86,10 +86,7 @@ extension WebServer {
 
     /// `application/json` bytes that are an object or an array (415/400 otherwise).
     func jsonObjectOrArray(_ request: Request, bytes: [UInt8]) throws -> Any {
-        let mediaType = request.headers[.contentType]?.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased()
-        guard mediaType == "application/json" else {
-            throw APIError(.unsupportedMediaType, "UNSUPPORTED_MEDIA_TYPE", "Content-Type 必须是 application/json", field: "Content-Type")
-        }
+        try requireJSON(request)
         guard let value = try? JSONSerialization.jsonObject(with: Data(bytes)), value is [Any] || value is [String: Any] else {
             throw APIError(.badRequest, "MALFORMED_JSON", "请求体不是合法的 JSON 对象或数组")
         }

@@ -86,10 +86,7 @@ extension WebServer {
 
     /// A JSON object from already-read bytes (415/400 as ``jsonObject(_:)``).
     func jsonObject(_ request: Request, bytes: [UInt8]) throws -> [String: Any] {
-        let mediaType = request.headers[.contentType]?.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased()
-        guard mediaType == "application/json" else {
-            throw APIError(.unsupportedMediaType, "UNSUPPORTED_MEDIA_TYPE", "Content-Type 必须是 application/json", field: "Content-Type")
-        }
+        try requireJSON(request)
         guard let object = try? JSONSerialization.jsonObject(with: Data(bytes)) else {
             throw APIError(.badRequest, "MALFORMED_JSON", "请求体不是合法的 JSON")
         }

@@ -221,7 +221,7 @@ extension WebServer {
         let user = try await authenticate(request, allowed: Self.everyone)
         let kind = try importKind(context.parameters.get("kind"), user: user)
         let key = try idempotencyKey(request)
-        let mediaType = request.headers[.contentType]?.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased() ?? ""
+        let mediaType = Self.mediaType(request) ?? ""
         let accepted = ["text/csv", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "application/octet-stream"]
         guard accepted.contains(mediaType) else {
             throw APIError(.unsupportedMediaType, "UNSUPPORTED_MEDIA_TYPE", "Content-Type 应为 text/csv 或 XLSX 的类型", field: "Content-Type")

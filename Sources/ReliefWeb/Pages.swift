@@ -112,8 +112,7 @@ extension WebServer {
 
     /// POST /login: checks the form's CSRF token against the pre-session cookie, then the password.
     func submitLogin(_ request: Request, _ context: WebContext) async throws -> Response {
-        let mediaType = request.headers[.contentType]?.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased()
-        guard mediaType == "application/x-www-form-urlencoded" else {
+        guard Self.mediaType(request) == "application/x-www-form-urlencoded" else {
             return loginForm(request, error: "请通过登录页面提交", status: .unsupportedMediaType)
         }
         let fields = Pages.form(try await body(request, limit: 16 * 1024))
@@ -176,16 +175,7 @@ extension WebServer {
         let requested = request.uri.queryParameters.get("period").flatMap { Period(parsing: String($0)) }
         let program = configuration.programCode
         let data = try await asUser(user) { t in
-            var period = requested
-            if period == nil {
-                // The month of the latest purchase the user can see (row-level security applies).
-                let latest = try t.query(
-                    "SELECT to_char(max(p.purchase_date), 'YYYY-MM') FROM relief.purchases p JOIN relief.programs g ON g.id = p.program_id WHERE g.code = $1",
-                    [program]
-                ).single().decodeOptional(String.self, at: 0)
-                period = latest.flatMap { Period(parsing: $0) }
-            }
-            let month = period ?? todayInChina().period
+            let month = try requested ?? Self.latestPurchasePeriod(t, programCode: program) ?? todayInChina().period
             let report = try ProgramReports.monthly(t, programCode: program, period: month)
             let isClerk = user.role == .enterpriseClerk
             let lines = isClerk ? try PurchaseQueries.lines(t, programCode: program, ineligibleOnly: false, period: nil, limit: 200) : []

@@ -297,12 +297,14 @@ extension WebServer {
     /// The month pages open on: that of the latest purchase the user can see, else this month.
     func defaultPeriod(_ user: User) async throws -> Period {
         let program = configuration.programCode
-        let latest = try await asUser(user) { t in
-            try t.query(
-                "SELECT to_char(max(p.purchase_date), 'YYYY-MM') FROM relief.purchases p JOIN relief.programs g ON g.id = p.program_id WHERE g.code = $1",
-                [program]
-            ).single().decodeOptional(String.self, at: 0)
-        }
-        return latest.flatMap { Period(parsing: $0) } ?? todayInChina().period
+        return try await asUser(user) { t in try Self.latestPurchasePeriod(t, programCode: program) } ?? todayInChina().period
+    }
+
+    /// The month of the latest purchase the transaction's user can see (row-level security applies).
+    static func latestPurchasePeriod(_ t: isolated Connection, programCode: String) throws -> Period? {
+        try t.query(
+            "SELECT to_char(max(p.purchase_date), 'YYYY-MM') FROM relief.purchases p JOIN relief.programs g ON g.id = p.program_id WHERE g.code = $1",
+            [programCode]
+        ).single().decodeOptional(String.self, at: 0).flatMap { Period(parsing: $0) }
     }
 }

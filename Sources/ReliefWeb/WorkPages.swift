@@ -36,8 +36,7 @@ extension WebServer {
 
     /// A form post's fields after its CSRF token checked out against the session's.
     func checkedForm(_ request: Request, _ session: WebSession) async throws -> [String: String] {
-        let mediaType = request.headers[.contentType]?.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased()
-        guard mediaType == "application/x-www-form-urlencoded" else {
+        guard Self.mediaType(request) == "application/x-www-form-urlencoded" else {
             throw APIError(.unsupportedMediaType, "UNSUPPORTED_MEDIA_TYPE", "请通过页面上的表单提交")
         }
         let fields = Pages.form(try await body(request, limit: 64 * 1024))
