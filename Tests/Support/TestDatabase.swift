@@ -6,8 +6,16 @@ public import Postgres
 /// `PGSERVICE` when set, otherwise a throwaway cluster this process starts with initdb/pg_ctl and
 /// stops at exit. Each test gets a database of its own, so tests run in parallel safely.
 public enum TestDatabase {
-    /// Where the throwaway cluster lives (one per user; reused across runs, stopped at exit).
-    static let home = "/tmp/relief-test-cluster-\(getuid())"
+    /// Where the throwaway cluster lives: one per user and checkout (reused across runs, stopped at
+    /// exit), so test runs in two worktrees never stop each other's server.
+    static let home = "/tmp/relief-test-cluster-\(getuid())-\(checkoutTag)"
+
+    /// A short stable tag of this checkout's path (FNV-1a of `#filePath`).
+    static var checkoutTag: String {
+        var hash: UInt32 = 2_166_136_261
+        for byte in #filePath.utf8 { hash = (hash ^ UInt32(byte)) &* 16_777_619 }
+        return String(hash, radix: 16)
+    }
 
     private static let server: Result<String, any Error> = Result {
         let environment = ProcessInfo.processInfo.environment
