@@ -164,9 +164,18 @@ public struct EmbeddedPostgres: Sendable {
         }
     }
 
-    /// Stops the server (`pg_ctl stop -m fast -w`): active sessions are disconnected and the server
-    /// shuts down cleanly. Does nothing when there is no cluster or no server running.
-    public func stop() throws(EmbeddedPostgresError) {
+    /// How `pg_ctl stop` stops the server.
+    public enum StopMode: String, Sendable {
+        /// Sessions are disconnected, the server writes a checkpoint and shuts down cleanly.
+        case fast
+        /// Every server process quits at once, as in a power cut: the next start replays the WAL
+        /// (crash recovery). The soak test uses it to prove the books survive a crash.
+        case immediate
+    }
+
+    /// Stops the server (`pg_ctl stop -m fast -w`, or `-m immediate`): active sessions are
+    /// disconnected. Does nothing when there is no cluster or no server running.
+    public func stop(mode: StopMode = .fast) throws(EmbeddedPostgresError) {
         guard currentLayout().isInitialized else { return }
         let programs = try locatePrograms()
         let account = try serviceAccountForCurrentUser()
@@ -178,7 +187,7 @@ public struct EmbeddedPostgres: Sendable {
             let result = try runner.run(
                 programs.pgCtl,
                 [
-                    "stop", "-D", layout.dataDirectory, "-m", "fast", "-w", "-t",
+                    "stop", "-D", layout.dataDirectory, "-m", mode.rawValue, "-w", "-t",
                     String(Self.pgCtlWaitSeconds),
                 ],
                 timeoutSeconds: Self.commandTimeoutSeconds)

@@ -18,7 +18,7 @@ public struct Relief: AsyncParsableCommand {
         subcommands: [
             Up.self, DB.self, Migrate.self, Accounts.self, Post.self, Reverse.self, Balance.self, ReportCommand.self,
             PeriodCommand.self, Verify.self, Import.self, ProgramCommand.self, PurchaseCommand.self, SubsidyCommand.self,
-            DemoCommand.self, Reconcile.self, Export.self, UserCommand.self, TokenCommand.self, Serve.self, Bench.self,
+            DemoCommand.self, Reconcile.self, Export.self, UserCommand.self, TokenCommand.self, Serve.self, Bench.self, Soak.self,
         ])
 
     public init() {}

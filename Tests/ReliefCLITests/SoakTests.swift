@@ -1,0 +1,55 @@
+import Foundation
+import Postgres
+import ReliefCore
+import ReliefStore
+import ReliefTestSupport
+import Testing
+
+@testable import ReliefCLI
+
+@Suite("soak test")
+struct SoakTests {
+    /// The short soak run of the normal tests: 20 seconds of concurrent writes over HTTP while the
+    /// server is killed with SIGKILL and PostgreSQL stopped with `-m immediate`; the long run is in
+    /// docs/SOAK.md.
+    @Test func aShortSoakWithCrashesLosesNoAcknowledgedWrite() async throws {
+        let cli = try await CLI.make("soak")
+        let result = try cli.run(
+            "soak", "--seconds", "20", "--clerks", "4", "--crash-min-ms", "800", "--crash-max-ms", "2000", "--minimum-crashes", "3",
+            "--seed", "20201125")
+        #expect(result.exitCode == 0, "\(result.output)\n\(result.error)")
+        #expect(result.output.contains("violations:   0"), "\(result.output)")
+        let acknowledged = Self.number(after: "acknowledged: ", in: result.output) ?? 0
+        let crashes = Self.number(after: "crashes:      ", in: result.output) ?? 0
+        #expect(acknowledged >= 50, "\(result.output)")
+        #expect(crashes >= 3, "\(result.output)")
+    }
+
+    /// The checker is not a rubber stamp: writes that are not in the books are reported.
+    @Test func theCheckReportsAcknowledgedWritesMissingFromTheBooks() async throws {
+        let configuration = try await TestDatabase.fresh("soakcheck")
+        await (try await ReliefDatabase.open(configuration)).close()
+        let connection = try await Connection.connect(configuration)
+        let (missing, present, books) = try await connection.run { c -> ([String], [String], [String]) in
+            _ = try Demo.load(c)
+            let seq = try c.query("SELECT seq FROM relief.entries WHERE idempotency_key = 'demo:fund-received'").single().decode(Int64.self, at: 0)
+            let key = try c.query("SELECT purchase_key FROM relief.purchases ORDER BY id LIMIT 1").single().decode(String.self, at: 0)
+            let missing = try [
+                SoakAck.purchase(key: "SOAK-NOT-THERE"), .entry(key: "demo:fund-received", seq: seq + 1), .reversal(ofSeq: seq),
+                .closed(period: 202012), .imported(keys: [key, "SOAK-IMP-NOT-THERE"]),
+            ].flatMap { try SoakCheck.present(c, $0) }
+            let present = try [SoakAck.purchase(key: key), .entry(key: "demo:fund-received", seq: seq)].flatMap { try SoakCheck.present(c, $0) }
+            return (missing, present, try SoakCheck.books(c))
+        }
+        await connection.close()
+        #expect(missing.count == 5, "\(missing)")
+        #expect(missing.contains { $0.contains("SOAK-NOT-THERE") } && missing.contains { $0.contains("SOAK-IMP-NOT-THERE") })
+        #expect(present.isEmpty, "\(present)")
+        #expect(books.isEmpty, "\(books)")
+    }
+
+    static func number(after label: String, in text: String) -> Int? {
+        guard let range = text.range(of: label) else { return nil }
+        return Int(text[range.upperBound...].prefix { $0.isNumber })
+    }
+}
