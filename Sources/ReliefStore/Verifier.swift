@@ -74,6 +74,7 @@ public enum Verifier {
         }
         try compareMonthlyTotals(c, bookID: bookID, computed: state.monthly, report: &report)
         try compareClosingBalances(c, bookID: bookID, computed: state.monthly, report: &report)
+        try comparePurchaseMonthTotals(c, bookID: bookID, report: &report)
         report.chainHead = state.previousHash
         return report
     }
@@ -92,6 +93,33 @@ public enum Verifier {
             if s != r {
                 report.add(.init(message: "account id \(key.accountID), period \(key.period): stored monthly totals debit \(s.0) / credit \(s.1) fen, postings add up to \(r.0) / \(r.1)"))
             }
+        }
+    }
+
+    /// The kept purchase totals the 月报 reads (per program of this book, enterprise and month)
+    /// against the purchase lines they sum.
+    private static func comparePurchaseMonthTotals(_ c: isolated Connection, bookID: Int, report: inout VerificationReport) throws {
+        let rows = try c.query(
+            """
+            WITH summed AS (
+                SELECT p.program_id, p.enterprise_id,
+                       extract(year FROM p.purchase_date)::integer * 100 + extract(month FROM p.purchase_date)::integer AS period,
+                       sum(l.amount_fen) FILTER (WHERE l.eligible) AS eligible, sum(l.amount_fen) FILTER (WHERE NOT l.eligible) AS ineligible
+                FROM relief.purchases p JOIN relief.purchase_lines l ON l.purchase_id = p.id
+                JOIN relief.programs g ON g.id = p.program_id WHERE g.book_id = $1
+                GROUP BY 1, 2, 3),
+            kept AS (
+                SELECT t.* FROM relief.purchase_month_totals t JOIN relief.programs g ON g.id = t.program_id WHERE g.book_id = $1)
+            SELECT coalesce(s.program_id, k.program_id), coalesce(s.enterprise_id, k.enterprise_id), coalesce(s.period, k.period),
+                   coalesce(k.eligible_fen, 0), coalesce(k.ineligible_fen, 0), coalesce(s.eligible, 0)::bigint, coalesce(s.ineligible, 0)::bigint
+            FROM summed s FULL JOIN kept k ON k.program_id = s.program_id AND k.enterprise_id = s.enterprise_id AND k.period = s.period
+            WHERE coalesce(k.eligible_fen, 0) <> coalesce(s.eligible, 0) OR coalesce(k.ineligible_fen, 0) <> coalesce(s.ineligible, 0)
+            ORDER BY 1, 2, 3 LIMIT \(maximumProblems)
+            """, [bookID]
+        ).rows
+        for row in rows {
+            report.add(.init(message: "purchase totals of program id \(try row.decode(Int.self, at: 0)), enterprise id \(try row.decode(Int.self, at: 1)), period \(try row.decode(Int.self, at: 2)): "
+                + "kept eligible \(try row.decode(Int64.self, at: 3)) / ineligible \(try row.decode(Int64.self, at: 4)) fen, the lines add up to \(try row.decode(Int64.self, at: 5)) / \(try row.decode(Int64.self, at: 6))"))
         }
     }
 

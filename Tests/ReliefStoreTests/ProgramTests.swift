@@ -55,6 +55,40 @@ struct ProgramTests {
         await books.close()
     }
 
+    /// The 月报 reads kept monthly totals (0010); they must equal the lines summed on demand, and
+    /// `relief verify` must notice when they do not.
+    @Test func theMonthlyReportsKeptTotalsEqualTheLinesAndVerifyGuardsThem() async throws {
+        let books = try await Self.demoBooks("monthtotals")
+        let (mismatches, reports, problems) = try await books.admin.run { c -> (Int, [Report], [String]) in
+            let mismatches = try c.query(
+                """
+                SELECT count(*)::int FROM (
+                    SELECT p.enterprise_id, extract(year FROM p.purchase_date)::int * 100 + extract(month FROM p.purchase_date)::int AS period,
+                           coalesce(sum(l.amount_fen) FILTER (WHERE l.eligible), 0) AS e, coalesce(sum(l.amount_fen) FILTER (WHERE NOT l.eligible), 0) AS i
+                    FROM relief.purchases p JOIN relief.purchase_lines l ON l.purchase_id = p.id GROUP BY 1, 2) s
+                FULL JOIN relief.purchase_month_totals t ON t.enterprise_id = s.enterprise_id AND t.period = s.period
+                WHERE coalesce(t.eligible_fen, -1) <> coalesce(s.e, -2) OR coalesce(t.ineligible_fen, -1) <> coalesce(s.i, -2)
+                """
+            ).single().decode(Int.self, at: 0)
+            let reports = try [3, 5].map { try ProgramReports.monthly(c, programCode: Demo.programCode, period: Period(year: 2020, month: $0)!) }
+            // Tamper with one kept total as the owner: verify names it.
+            try c.execute("UPDATE relief.purchase_month_totals SET eligible_fen = eligible_fen + 1 WHERE period = 202005 AND enterprise_id = (SELECT min(enterprise_id) FROM relief.purchase_month_totals WHERE period = 202005)")
+            return (mismatches, reports, try Verifier.verify(c, bookCode: "main").problems.map(\.message))
+        }
+        #expect(mismatches == 0)
+        // May's 累计采购 total is the sum of every eligible line from January to May.
+        let eligibleThroughMay = try await books.admin.run { c in
+            try c.query(
+                "SELECT sum(l.amount_fen)::bigint FROM relief.purchases p JOIN relief.purchase_lines l ON l.purchase_id = p.id WHERE l.eligible AND p.purchase_date <= '2020-05-31'"
+            ).single().decode(Int64.self, at: 0)
+        }
+        let cumulativeColumn = try #require(reports[1].columns.firstIndex { $0.key == "cumulative_fen" })
+        #expect(reports[1].totals?[cumulativeColumn] == .fen(eligibleThroughMay))
+        #expect(reports[0].totals?[cumulativeColumn] != reports[1].totals?[cumulativeColumn])
+        #expect(problems.contains { $0.contains("purchase totals") && $0.contains("period 202005") }, "\(problems)")
+        await books.close()
+    }
+
     @Test func aFileWithAnyErrorIsRejectedWholeAndListsEveryProblem() async throws {
         let books = try await Self.demoBooks("imports")
         try await books.admin.run { c in _ = try c.query("SELECT relief.close_period('main', 202001, 'test')") }

@@ -7,21 +7,21 @@ public enum ProgramReports {
     /// 月报: per enterprise target, this month, cumulative, 完成率 and rank (eligible purchases), with totals.
     public static func monthly(_ c: isolated Connection, programCode: String, period: Period) throws -> Report {
         let program = try ProgramContext.load(c, code: programCode)
+        // From the kept monthly totals (0010): at most twelve rows per enterprise, whatever the
+        // number of purchases. `relief verify` recomputes them from the lines.
         let rows = try c.query(
             """
             SELECT e.credit_code, e.name, coalesce(y.target_fen, 0)::bigint,
-                   coalesce(sum(l.amount_fen) FILTER (WHERE l.eligible AND p.purchase_date BETWEEN $2::date AND $3::date), 0)::bigint,
-                   coalesce(sum(l.amount_fen) FILTER (WHERE l.eligible AND p.purchase_date BETWEEN $4::date AND $3::date), 0)::bigint,
-                   coalesce(sum(l.amount_fen) FILTER (WHERE NOT l.eligible AND p.purchase_date BETWEEN $4::date AND $3::date), 0)::bigint
+                   coalesce(sum(t.eligible_fen) FILTER (WHERE t.period = $2), 0)::bigint,
+                   coalesce(sum(t.eligible_fen), 0)::bigint,
+                   coalesce(sum(t.ineligible_fen), 0)::bigint
             FROM relief.enterprises e
-            LEFT JOIN relief.enterprise_years y ON y.enterprise_id = e.id AND y.year = $5
-            LEFT JOIN relief.purchases p ON p.enterprise_id = e.id AND p.program_id = $1
-            LEFT JOIN relief.purchase_lines l ON l.purchase_id = p.id
-            WHERE e.tenant_id = $6
+            LEFT JOIN relief.enterprise_years y ON y.enterprise_id = e.id AND y.year = $4
+            LEFT JOIN relief.purchase_month_totals t ON t.enterprise_id = e.id AND t.program_id = $1 AND t.period BETWEEN $3 AND $2
+            WHERE e.tenant_id = $5
             GROUP BY e.id, e.credit_code, e.name, y.target_fen
             """,
-            [program.id, period.firstDay.description, period.lastDay.description, LocalDate(year: period.year, month: 1, day: 1)!.description,
-             period.year, MasterData.tenantID]
+            [program.id, period.yyyymm, period.year * 100 + 1, period.year, MasterData.tenantID]
         ).rows
         struct Line { var code: String; var name: String; var target: Int64; var month: Int64; var cumulative: Int64; var ineligible: Int64 }
         var lines = try rows.map { r in
