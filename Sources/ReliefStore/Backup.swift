@@ -248,8 +248,8 @@ public enum Backup {
             arguments + [file], environment: programEnvironment(target, application: "relief-restore"), timeoutSeconds: timeoutSeconds)
         guard result.exitCode == 0 else {
             throw Failure(description: """
-                pg_restore failed (exit code \(result.exitCode)); it ran in one transaction, so database \(prepared.server.database) \
-                is unchanged. Check that \(path) is a complete relief backup (an interrupted copy is truncated):
+                pg_restore failed (exit code \(result.exitCode)); it ran in one transaction, so nothing was restored and database \
+                \(prepared.server.database) is unchanged. Check that \(path) is a complete relief backup (an interrupted copy is truncated):
                 \(tail(result.diagnostics))
                 """)
         }
