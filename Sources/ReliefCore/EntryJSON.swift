@@ -134,6 +134,11 @@ public enum EntryJSON {
         guard let text = value as? String else {
             throw EntryError(field: path + key, message: "must be a string")
         }
+        if let control = text.unicodeScalars.first(where: { $0.value < 0x20 && $0 != "\t" && $0 != "\n" && $0 != "\r" }) {
+            throw EntryError(
+                field: path + key,
+                message: "contains the control character U+\(String(format: "%04X", control.value)); remove it")
+        }
         return text
     }
 }
