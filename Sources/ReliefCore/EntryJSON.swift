@@ -20,7 +20,7 @@ public enum EntryJSON {
         do {
             root = try JSONSerialization.jsonObject(with: Data(data), options: [])
         } catch {
-            throw EntryError(field: "(file)", message: "is not valid JSON: \(error.localizedDescription)")
+            throw EntryError(field: "(file)", message: "is not valid JSON: " + syntaxProblem(error, in: data))
         }
         if let object = root as? [String: Any] { return [try entry(object, path: "")] }
         guard let array = root as? [Any] else {
@@ -37,6 +37,27 @@ public enum EntryJSON {
             parsed.append(try entry(object, path: "[\(index)]."))
         }
         return parsed
+    }
+
+    /// What the JSON parser found wrong, with the line and column when it names a position
+    /// (Foundation's message says "around character N", N a 0-based byte offset).
+    static func syntaxProblem(_ error: any Error, in data: [UInt8]) -> String {
+        var detail = ((error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String) ?? error.localizedDescription
+        while detail.hasSuffix(".") { detail.removeLast() }
+        if let marker = detail.range(of: "character "), let offset = Int(detail[marker.upperBound...].prefix { $0.isNumber }),
+            offset <= data.count
+        {
+            var line = 1
+            var lineStart = 0
+            for (index, byte) in data.prefix(offset).enumerated() where byte == 0x0A {
+                line += 1
+                lineStart = index + 1
+            }
+            detail += " (line \(line), column \(offset - lineStart + 1))"
+        } else if detail.contains("end of file") {
+            detail += " (the file ends inside an object, array or string: a closing }, ] or \" is missing)"
+        }
+        return detail + "; check the commas, brackets and quotes there, and that the file is UTF-8"
     }
 
     private static let entryKeys: Set<String> = ["book", "date", "description", "idempotency_key", "postings"]

@@ -19,7 +19,9 @@ public enum SupplierConfirmations {
     public static func importFile(_ c: isolated Connection, _ table: Table, programCode: String, actorName: String) throws -> ImportSummary {
         let program = try ProgramContext.load(c, code: programCode)
         let (rows, mapProblems) = layout.map(table)
-        var problems = mapProblems
+        // Without the right columns every row would only repeat that its cells are missing.
+        if !mapProblems.isEmpty { throw ImportErrors(fileName: table.fileName, problems: mapProblems) }
+        var problems: [ImportProblem] = []
         var records: [(line: Int, supplier: String, invoice: String, amountFen: Int64, date: LocalDate, buyer: String)] = []
         for row in rows {
             var rowProblems: [ImportProblem] = []
