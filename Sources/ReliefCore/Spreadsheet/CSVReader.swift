@@ -63,9 +63,12 @@ enum CSVReader {
         if !looksLikeDamagedUTF8 {
             switch GB18030.convert(bytes) {
             case .decoded(let decoded): return (decoded, .gb18030)
-            // Mostly not UTF-8: GB18030 text with a bad byte. Name where GB18030 fails, not where
-            // UTF-8 first failed (its first Chinese character, usually in the header).
-            case .invalid(let gbOffset): throw invalidGB18030(bytes, at: gbOffset, fileName: fileName)
+            // Mostly not UTF-8, and at least the first line reads as GB18030: GB18030 text with a
+            // bad byte. Name where GB18030 fails, not where UTF-8 first failed (the first Chinese
+            // character, usually in the header). Binary junk fails on its first line.
+            case .invalid(let gbOffset) where position(of: gbOffset, in: bytes).line > 1:
+                throw invalidGB18030(bytes, at: gbOffset, fileName: fileName)
+            case .invalid: break
             case .unavailable: break
             }
         }
