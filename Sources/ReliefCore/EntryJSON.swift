@@ -39,9 +39,18 @@ public enum EntryJSON {
         return parsed
     }
 
+    /// Whether a value from JSONSerialization was a JSON `true` or `false`. Booleans come as
+    /// NSNumber subclasses whose type code is `c` (char), on Linux and Darwin alike; the numbers 0
+    /// and 1 bridge to Bool too, so `value is Bool` cannot tell them apart.
+    public static func isJSONBoolean(_ value: Any) -> Bool {
+        if type(of: value) == Bool.self { return true }
+        guard let number = value as? NSNumber else { return false }
+        return String(cString: number.objCType) == "c"
+    }
+
     /// What the JSON parser found wrong, with the line and column when it names a position
     /// (Foundation's message says "around character N", N a 0-based byte offset).
-    static func syntaxProblem(_ error: any Error, in data: [UInt8]) -> String {
+    public static func syntaxProblem(_ error: any Error, in data: [UInt8]) -> String {
         var detail = ((error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String) ?? error.localizedDescription
         while detail.hasSuffix(".") { detail.removeLast() }
         if let marker = detail.range(of: "character "), let offset = Int(detail[marker.upperBound...].prefix { $0.isNumber }),
@@ -120,7 +129,7 @@ public enum EntryJSON {
                 throw EntryError(field: path + "amount", message: text.hasPrefix(prefix) ? String(text.dropFirst(prefix.count)) : text)
             }
         case (nil, let number?):
-            guard let fen = number as? Int64, !(number is Bool), !(number is String) else {
+            guard !isJSONBoolean(number), let fen = number as? Int64, !(number is String) else {
                 throw EntryError(field: path + "amount_fen", message: "must be a whole number of fen, e.g. 1800000")
             }
             amount = Money(fen: fen)
