@@ -131,6 +131,8 @@ let package = Package(
         .testTarget(
             name: "ReliefCLITests",
             dependencies: ["ReliefCLI", "ReliefStore", "ReliefCore", "Postgres", "ReliefTestSupport"],
+            // The bad-input corpus, read from the source tree by BadInputTests.
+            exclude: ["BadInput"],
             swiftSettings: strict),
         .testTarget(
             name: "ReliefWebTests",

@@ -8,13 +8,16 @@ import Foundation
 #endif
 
 /// What a finished program printed and how it exited.
-struct CommandResult: Sendable {
-    let exitCode: Int32
-    let standardOutput: String
-    let standardError: String
+public struct CommandResult: Sendable {
+    /// The program's exit status.
+    public let exitCode: Int32
+    /// What it wrote to standard output.
+    public let standardOutput: String
+    /// What it wrote to standard error.
+    public let standardError: String
 
     /// Standard error, or standard output when standard error is empty (some programs report there).
-    var diagnostics: String {
+    public var diagnostics: String {
         let errorText = standardError.trimmingCharacters(in: .whitespacesAndNewlines)
         if !errorText.isEmpty { return errorText }
         return standardOutput.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -61,12 +64,18 @@ struct CommandRunner: Sendable {
 
     /// Runs `executable` and waits at most `timeoutSeconds` for it to exit.
     ///
+    /// `environment` is the child's whole environment; by default ours without PG* variables (see
+    /// ``childEnvironment(_:)``).
+    ///
     /// `leavesDaemon` is for commands that start a background process (`pg_ctl start`). On Linux,
     /// Foundation's `Process` learns that a child exited when a socket the child inherits is closed; a
     /// daemon that inherits it too would make the command look alive for as long as the server runs.
     /// Such commands therefore run under bash, which keeps that socket while a subshell closes every
     /// descriptor above 2 and then runs the command.
-    func run(_ executable: String, _ arguments: [String], timeoutSeconds: Double, leavesDaemon: Bool = false)
+    func run(
+        _ executable: String, _ arguments: [String], timeoutSeconds: Double, leavesDaemon: Bool = false,
+        environment: [String: String]? = nil
+    )
         throws(EmbeddedPostgresError) -> CommandResult
     {
         var launchPath = executable
@@ -124,7 +133,7 @@ struct CommandRunner: Sendable {
         process.arguments = launchArguments
         // "/" so that a service account that cannot enter our working folder does not complain.
         process.currentDirectoryURL = URL(fileURLWithPath: "/")
-        process.environment = Self.childEnvironment(ProcessInfo.processInfo.environment)
+        process.environment = environment ?? Self.childEnvironment(ProcessInfo.processInfo.environment)
         process.standardInput = FileHandle.nullDevice
         process.standardOutput = outputHandle
         process.standardError = errorHandle

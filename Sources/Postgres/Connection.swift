@@ -266,6 +266,12 @@ public actor Connection {
     {
         let conn = try requireHandle()
         let texts = parameters.map { $0?.postgresText }
+        // libpq passes parameters as C strings: a NUL would silently end the value early.
+        if let index = texts.firstIndex(where: { $0?.utf8.contains(0) == true }) {
+            throw PostgresError(
+                kind: .server, sqlState: "22021",
+                message: "parameter $\(index + 1) contains a NUL character, which PostgreSQL text cannot hold; remove it")
+        }
         let result = withCStringArray(texts) { pointers in
             PQexecParams(conn, sql, Int32(pointers.count), nil, pointers, nil, nil, 0)
         }

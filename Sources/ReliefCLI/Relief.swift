@@ -19,6 +19,7 @@ public struct Relief: AsyncParsableCommand {
             Up.self, DB.self, Migrate.self, Accounts.self, Post.self, Reverse.self, Balance.self, ReportCommand.self,
             PeriodCommand.self, Verify.self, Import.self, ProgramCommand.self, PurchaseCommand.self, SubsidyCommand.self,
             DemoCommand.self, Reconcile.self, Export.self, UserCommand.self, TokenCommand.self, Serve.self, Bench.self, Soak.self,
+            BackupCommand.self, RestoreCommand.self,
         ])
 
     public init() {}

@@ -20,7 +20,7 @@ public enum EntryJSON {
         do {
             root = try JSONSerialization.jsonObject(with: Data(data), options: [])
         } catch {
-            throw EntryError(field: "(file)", message: "is not valid JSON: \(error.localizedDescription)")
+            throw EntryError(field: "(file)", message: "is not valid JSON: " + syntaxProblem(error, in: data))
         }
         if let object = root as? [String: Any] { return [try entry(object, path: "")] }
         guard let array = root as? [Any] else {
@@ -37,6 +37,36 @@ public enum EntryJSON {
             parsed.append(try entry(object, path: "[\(index)]."))
         }
         return parsed
+    }
+
+    /// Whether a value from JSONSerialization was a JSON `true` or `false`. Booleans come as
+    /// NSNumber subclasses whose type code is `c` (char), on Linux and Darwin alike; the numbers 0
+    /// and 1 bridge to Bool too, so `value is Bool` cannot tell them apart.
+    public static func isJSONBoolean(_ value: Any) -> Bool {
+        if type(of: value) == Bool.self { return true }
+        guard let number = value as? NSNumber else { return false }
+        return String(cString: number.objCType) == "c"
+    }
+
+    /// What the JSON parser found wrong, with the line and column when it names a position
+    /// (Foundation's message says "around character N", N a 0-based byte offset).
+    public static func syntaxProblem(_ error: any Error, in data: [UInt8]) -> String {
+        var detail = ((error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String) ?? error.localizedDescription
+        while detail.hasSuffix(".") { detail.removeLast() }
+        if let marker = detail.range(of: "character "), let offset = Int(detail[marker.upperBound...].prefix { $0.isNumber }),
+            offset <= data.count
+        {
+            var line = 1
+            var lineStart = 0
+            for (index, byte) in data.prefix(offset).enumerated() where byte == 0x0A {
+                line += 1
+                lineStart = index + 1
+            }
+            detail += " (line \(line), column \(offset - lineStart + 1))"
+        } else if detail.contains("end of file") {
+            detail += " (the file ends inside an object, array or string: a closing }, ] or \" is missing)"
+        }
+        return detail + "; check the commas, brackets and quotes there, and that the file is UTF-8"
     }
 
     private static let entryKeys: Set<String> = ["book", "date", "description", "idempotency_key", "postings"]
@@ -99,7 +129,7 @@ public enum EntryJSON {
                 throw EntryError(field: path + "amount", message: text.hasPrefix(prefix) ? String(text.dropFirst(prefix.count)) : text)
             }
         case (nil, let number?):
-            guard let fen = number as? Int64, !(number is Bool), !(number is String) else {
+            guard !isJSONBoolean(number), let fen = number as? Int64, !(number is String) else {
                 throw EntryError(field: path + "amount_fen", message: "must be a whole number of fen, e.g. 1800000")
             }
             amount = Money(fen: fen)
@@ -133,6 +163,11 @@ public enum EntryJSON {
         guard let value = object[key], !(value is NSNull) else { return nil }
         guard let text = value as? String else {
             throw EntryError(field: path + key, message: "must be a string")
+        }
+        if let control = text.unicodeScalars.first(where: { $0.value < 0x20 && $0 != "\t" && $0 != "\n" && $0 != "\r" }) {
+            throw EntryError(
+                field: path + key,
+                message: "contains the control character U+\(String(format: "%04X", control.value)); remove it")
         }
         return text
     }

@@ -58,12 +58,22 @@ public enum AccessError: Error, Sendable, Equatable, CustomStringConvertible {
     case throttled(retryAfterMinutes: Int)
     /// Input that cannot make a user or token.
     case invalid(String)
+    /// One input field that cannot make a user or token: the field (`login`, `password`,
+    /// `enterprise`, `display_name`) and what is wrong.
+    case invalidField(String, message: String)
+
+    /// The input field at fault, when one is.
+    public var field: String? {
+        if case .invalidField(let field, _) = self { return field }
+        return nil
+    }
 
     public var description: String {
         switch self {
         case .invalidCredentials: return "login or password is wrong"
         case .throttled(let minutes): return "too many failed logins; try again in \(minutes) minutes"
         case .invalid(let message): return message
+        case .invalidField(_, let message): return message
         }
     }
 }
@@ -83,21 +93,42 @@ public enum Access {
     /// A bcrypt hash of a random string, checked against when the login is unknown.
     static let dummyHash = Bcrypt.hash(UUID().uuidString, cost: bcryptCost)
 
+    /// The longest display name.
+    public static let maximumDisplayNameLength = 100
+
+    /// Whether `login` (lower-cased) is a login the users table accepts: `^[a-z0-9][a-z0-9._-]{1,63}$`.
+    public static func isValidLogin(_ login: String) -> Bool {
+        let scalars = Array(login.unicodeScalars)
+        func allowed(_ scalar: Unicode.Scalar, first: Bool) -> Bool {
+            ("a"..."z").contains(scalar) || ("0"..."9").contains(scalar) || (!first && (scalar == "." || scalar == "_" || scalar == "-"))
+        }
+        guard (2...64).contains(scalars.count), let head = scalars.first, allowed(head, first: true) else { return false }
+        return scalars.dropFirst().allSatisfy { allowed($0, first: false) }
+    }
+
     /// Creates a user; a clerk names its enterprise by credit code.
     @discardableResult
     public static func addUser(
         _ c: isolated Connection, login: String, displayName: String, role: Role, enterpriseCreditCode: String?, password: String
     ) throws -> User {
+        guard isValidLogin(login.lowercased()) else {
+            throw AccessError.invalidField(
+                "login", message: "the login \"\(login.prefix(80))\" must be 2 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit")
+        }
+        guard !displayName.trimmingCharacters(in: .whitespaces).isEmpty, displayName.count <= maximumDisplayNameLength else {
+            throw AccessError.invalidField("display_name", message: "the display name must be 1 to \(maximumDisplayNameLength) characters")
+        }
         guard password.count >= minimumPasswordLength else {
-            throw AccessError.invalid("the password must have at least \(minimumPasswordLength) characters")
+            throw AccessError.invalidField("password", message: "the password must have at least \(minimumPasswordLength) characters")
         }
         guard (role == .enterpriseClerk) == (enterpriseCreditCode != nil) else {
-            throw AccessError.invalid(role == .enterpriseClerk ? "an enterprise clerk needs --enterprise" : "only an enterprise clerk is bound to an enterprise")
+            throw AccessError.invalidField(
+                "enterprise", message: role == .enterpriseClerk ? "an enterprise clerk needs --enterprise" : "only an enterprise clerk is bound to an enterprise")
         }
         var enterpriseID: Int?
         if let code = enterpriseCreditCode {
             guard let row = try c.query("SELECT id FROM relief.enterprises WHERE tenant_id = $1 AND credit_code = $2", [MasterData.tenantID, code]).rows.first else {
-                throw AccessError.invalid("unknown enterprise \(code)")
+                throw AccessError.invalidField("enterprise", message: "unknown enterprise \(code)")
             }
             enterpriseID = try row.decode(Int.self, at: 0)
         }

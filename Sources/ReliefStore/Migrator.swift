@@ -61,14 +61,25 @@ public enum Migrator {
             if let newest = unknown.max() {
                 throw Failure(description: "the database has migration \(newest) (\(applied[newest]!.name)) that this build does not know; run a newer relief")
             }
-            // Let the login role act as relief_app (a no-op for superusers, who may SET ROLE anyway).
+            // Let the login role act as each acting role (a no-op for superusers, who may SET ROLE
+            // anyway). Every run, not only in the migrations that made the roles: memberships
+            // belong to the cluster, so a database restored onto another server has none.
             try c.execute("""
-                DO $$ BEGIN
-                    IF NOT (SELECT rolsuper FROM pg_roles WHERE rolname = current_user)
-                       AND NOT pg_has_role(current_user, 'relief_app', 'MEMBER') THEN
-                        EXECUTE format('GRANT relief_app TO %I', current_user);
+                DO $$
+                DECLARE
+                    acting text;
+                BEGIN
+                    IF (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) THEN
+                        RETURN;
                     END IF;
-                EXCEPTION WHEN others THEN NULL;
+                    FOREACH acting IN ARRAY ARRAY['relief_app', 'relief_clerk', 'relief_auditor'] LOOP
+                        BEGIN
+                            IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = acting) AND NOT pg_has_role(current_user, acting, 'MEMBER') THEN
+                                EXECUTE format('GRANT %I TO %I', acting, current_user);
+                            END IF;
+                        EXCEPTION WHEN others THEN NULL;
+                        END;
+                    END LOOP;
                 END $$
                 """)
             return appliedNow

@@ -232,6 +232,7 @@ extension WebServer {
             throw APIError(.notFound, "BATCH_NOT_FOUND", "没有这个补助批次", field: "id")
         }
         let bytes = try await bodyBytes(request)
+        try emptyOrJSONObject(request, bytes: bytes)
         let remote = remoteAddress(request, context)
         return try await idempotent(user, key: key, requestHash: Self.requestHash(request, body: bytes)) { t in
             try StoredResponse.json(try self.approve(t, user: user, batchID: id, remote: remote))

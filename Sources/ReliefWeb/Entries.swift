@@ -36,7 +36,7 @@ extension WebServer {
     static func ledgerError(_ error: PostgresError) -> APIError {
         switch error.sqlState {
         case "RL010": return APIError(.conflict, "PERIOD_CLOSED", "该月已结账，不能再记账：\(error.message)")
-        case "RL003", "RL004": return APIError(.unprocessableContent, "UNKNOWN_CODE", error.message)
+        case "RL003", "RL004": return APIError(.unprocessableContent, "UNKNOWN_CODE", error.message, field: "postings")
         case "RL040", "RL041": return APIError(.conflict, "FUND_EXCEEDED", "银行存款或资金不足：\(error.message)")
         case let state? where state.hasPrefix("RL"): return APIError(.unprocessableContent, "REFUSED", error.message)
         default: return ErrorMiddleware.translate(error)
@@ -70,7 +70,8 @@ extension WebServer {
         do {
             parsed = try EntryJSON.parse(bytes)
         } catch {
-            throw APIError(.unprocessableContent, "INVALID_ENTRY", "分录文件不合规：\(error)")
+            // The JSON path of the bad field (`postings[0].amount`, `[2].date`) is the field at fault.
+            throw APIError(.unprocessableContent, "INVALID_ENTRY", "分录文件不合规：\(error)", field: error.field)
         }
         if let other = parsed.first(where: { ($0.book ?? configuration.bookCode) != configuration.bookCode }) {
             throw APIError(.unprocessableContent, "WRONG_BOOK", "分录属于账簿 \(other.book ?? "")，本服务只记账簿 \(configuration.bookCode)", field: "book")
@@ -87,8 +88,9 @@ extension WebServer {
     /// `application/json` bytes that are an object or an array (415/400 otherwise).
     func jsonObjectOrArray(_ request: Request, bytes: [UInt8]) throws -> Any {
         try requireJSON(request)
-        guard let value = try? JSONSerialization.jsonObject(with: Data(bytes)), value is [Any] || value is [String: Any] else {
-            throw APIError(.badRequest, "MALFORMED_JSON", "请求体不是合法的 JSON 对象或数组")
+        let value = try Self.parseJSON(bytes)
+        guard value is [Any] || value is [String: Any] else {
+            throw APIError(.badRequest, "MALFORMED_JSON", "请求体必须是 JSON 对象或数组", field: "body")
         }
         return value
     }
@@ -130,9 +132,14 @@ extension WebServer {
             throw APIError(.unprocessableContent, "VALIDATION_FAILED", "enterprise 应为统一社会信用代码", field: "enterprise")
         }
         let amount = try fields.money("amount")
-        let reason = try fields.string("reason")
+        guard amount.fen > 0 else { throw APIError(.unprocessableContent, "VALIDATION_FAILED", "amount 必须大于 0", field: "amount") }
+        let reason = try fields.string("reason").trimmingCharacters(in: .whitespaces)
+        guard !reason.isEmpty, reason.count <= Subsidies.maximumReasonLength else {
+            throw APIError(.unprocessableContent, "VALIDATION_FAILED", "reason 必填，最长 \(Subsidies.maximumReasonLength) 个字符", field: "reason")
+        }
         let date = try fields.date("date")
-        let repaid = object["repaid"] as? Bool ?? false
+        // A wrong type must not quietly mean "not repaid" (and post a clawback instead).
+        let repaid = try fields.bool("repaid", default: false)
         let (program, remote) = (configuration.programCode, remoteAddress(request, context))
         return try await idempotent(user, key: key, requestHash: Self.requestHash(request, body: bytes)) { t in
             let posted: PostedEntry
@@ -142,6 +149,8 @@ extension WebServer {
                     repaid: repaid, idempotencyKey: "clawback:" + key)
             } catch let error as PostgresError {
                 throw Self.ledgerError(error)
+            } catch let error as SubsidyError {
+                throw APIError(.unprocessableContent, "REFUSED", error.message, field: error.field)
             }
             try Access.audit(t, user, action: repaid ? "subsidy.repaid" : "subsidy.clawback", target: enterprise, detail: ["amount": amount.plain], remote: remote)
             return try StoredResponse.json(PostedView(posted), status: .created)
@@ -170,7 +179,7 @@ extension WebServer {
             do {
                 user = try Access.addUser(t, login: login, displayName: name, role: role, enterpriseCreditCode: enterprise, password: password)
             } catch let error as AccessError {
-                throw APIError(.unprocessableContent, "VALIDATION_FAILED", "\(error)")
+                throw APIError(.unprocessableContent, "VALIDATION_FAILED", "\(error)", field: error.field)
             } catch let error as PostgresError where error.sqlState == "23505" {
                 throw APIError(.conflict, "USER_EXISTS", "登录名 \(login) 已存在", field: "login")
             }
@@ -185,6 +194,7 @@ extension WebServer {
         let key = try idempotencyKey(request)
         let login = (context.parameters.get("login") ?? "").lowercased()
         let bytes = try await bodyBytes(request)
+        try emptyOrJSONObject(request, bytes: bytes)
         let remote = remoteAddress(request, context)
         struct Body: Encodable { var login: String; var disabled: Bool }
         return try await idempotent(admin, key: key, requestHash: Self.requestHash(request, body: bytes)) { t in

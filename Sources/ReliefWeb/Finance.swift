@@ -236,6 +236,7 @@ extension WebServer {
         let text = context.parameters.get("period")
         guard let period = text.flatMap({ Period(parsing: $0) }) else { throw APIError.invalidPeriod(text) }
         let bytes = try await bodyBytes(request)
+        try emptyOrJSONObject(request, bytes: bytes)
         let remote = remoteAddress(request, context)
         return try await idempotent(user, key: key, requestHash: Self.requestHash(request, body: bytes)) { t in
             try StoredResponse.json(try self.close(t, user: user, period: period, remote: remote), status: .created)
@@ -349,10 +350,16 @@ extension WebServer {
     static func rule(_ fields: JSONFields) throws -> SubsidyRule {
         let channels = try fields.string("channels").split(whereSeparator: { $0 == "," || $0 == "，" }).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         guard !channels.isEmpty else { throw APIError(.unprocessableContent, "VALIDATION_FAILED", "至少列出一个合规渠道", field: "channels") }
-        return SubsidyRule(
+        let rule = SubsidyRule(
             version: try fields.integer("version", in: 1...10_000), rateBasisPoints: try fields.integer("rate_bp", in: 0...10_000),
             perMemberCapFen: try fields.money("member_cap").fen, perEnterpriseCapFen: try fields.money("enterprise_cap").fen,
             eligibleChannels: Set(channels), effectiveFrom: try fields.date("effective_from"))
+        do {
+            try rule.validate()
+        } catch {
+            throw APIError(.unprocessableContent, "VALIDATION_FAILED", error.chineseDescription, field: error.field)
+        }
+        return rule
     }
 
     func addRule(_ t: isolated Connection, user: User, rule: SubsidyRule, remote: String) throws {

@@ -87,13 +87,25 @@ extension WebServer {
     /// A JSON object from already-read bytes (415/400 as ``jsonObject(_:)``).
     func jsonObject(_ request: Request, bytes: [UInt8]) throws -> [String: Any] {
         try requireJSON(request)
-        guard let object = try? JSONSerialization.jsonObject(with: Data(bytes)) else {
-            throw APIError(.badRequest, "MALFORMED_JSON", "请求体不是合法的 JSON")
-        }
-        guard let dictionary = object as? [String: Any] else {
-            throw APIError(.badRequest, "MALFORMED_JSON", "请求体必须是 JSON 对象")
+        guard let dictionary = try Self.parseJSON(bytes) as? [String: Any] else {
+            throw APIError(.badRequest, "MALFORMED_JSON", "请求体必须是 JSON 对象（{…}）", field: "body")
         }
         return dictionary
+    }
+
+    /// A body that must be empty or a JSON object, for writes that take no fields (415/400 otherwise).
+    func emptyOrJSONObject(_ request: Request, bytes: [UInt8]) throws {
+        guard bytes.contains(where: { !($0 == 0x20 || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D) }) else { return }
+        _ = try jsonObject(request, bytes: bytes)
+    }
+
+    /// The JSON value in `bytes`; a 400 naming the parser's reason and position when it is not JSON.
+    static func parseJSON(_ bytes: [UInt8]) throws -> Any {
+        do {
+            return try JSONSerialization.jsonObject(with: Data(bytes), options: [.fragmentsAllowed])
+        } catch {
+            throw APIError(.badRequest, "MALFORMED_JSON", "请求体不是合法的 JSON：" + EntryJSON.syntaxProblem(error, in: bytes), field: "body")
+        }
     }
 }
 
@@ -112,6 +124,19 @@ struct JSONFields {
     func optionalString(_ field: String) throws -> String? {
         object[field] == nil || object[field] is NSNull ? nil : try string(field)
     }
+
+    /// A JSON true or false; `defaultValue` when absent or null, a 422 for anything else.
+    func bool(_ field: String, default defaultValue: Bool) throws -> Bool {
+        guard let value = object[field], !(value is NSNull) else { return defaultValue }
+        guard Self.isBoolean(value), let flag = value as? Bool else {
+            throw APIError(.unprocessableContent, "VALIDATION_FAILED", "\(field) 必须是 true 或 false", field: field)
+        }
+        return flag
+    }
+
+    /// Whether a value from JSONSerialization was a JSON true or false (not the numbers 0 or 1,
+    /// which bridge to Bool as well).
+    static func isBoolean(_ value: Any) -> Bool { EntryJSON.isJSONBoolean(value) }
 
     func period(_ field: String) throws -> Period {
         let text = try string(field)
@@ -142,7 +167,7 @@ struct JSONFields {
     func integer(_ field: String, in range: ClosedRange<Int>) throws -> Int {
         guard let value = object[field] else { throw APIError(.unprocessableContent, "VALIDATION_FAILED", "缺少字段 \(field)", field: field) }
         // JSON true/false arrive as Bool (refused); numbers as NSNumber or Int; 1.5 is not an integer.
-        let number: Int? = type(of: value) == Bool.self ? nil : (value as? NSNumber).flatMap { n in
+        let number: Int? = Self.isBoolean(value) ? nil : (value as? NSNumber).flatMap { n in
             n.doubleValue == Double(n.intValue) ? n.intValue : nil
         } ?? (value as? Int)
         guard let number, range.contains(number) else {

@@ -32,7 +32,10 @@ struct CLI {
     }
 
     @discardableResult
-    func run(_ arguments: String...) throws -> Result {
+    func run(_ arguments: String...) throws -> Result { try run(arguments) }
+
+    @discardableResult
+    func run(_ arguments: [String]) throws -> Result {
         let outURL = folder.appendingPathComponent("out-\(UUID().uuidString)")
         let errURL = folder.appendingPathComponent("err-\(UUID().uuidString)")
         _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)

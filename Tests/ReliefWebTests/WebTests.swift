@@ -214,7 +214,7 @@ struct APITests {
                 uri: "/api/v1/purchases", method: .post, headers: headers(token, json: true, key: "BAD-1"), body: ByteBuffer(string: #"{"enterprise": "#))
             #expect(malformed.status == .badRequest)
             #expect(malformed.errorCode == "MALFORMED_JSON")
-            #expect(malformed.json["error"].flatMap { ($0 as? [String: Any])?["field"] } is NSNull)
+            #expect(malformed.errorField == "body")
 
             let array = try await client.execute(uri: "/api/v1/purchases", method: .post, headers: headers(token, json: true, key: "BAD-2"), body: ByteBuffer(string: "[]"))
             #expect(array.errorCode == "MALFORMED_JSON")

@@ -143,7 +143,23 @@ public enum RecordParser {
             return value
         }
 
-        mutating func optionalText(_ key: String) -> String? { row[key].isEmpty ? nil : row[key] }
+        mutating func optionalText(_ key: String, maximumLength: Int = 200) -> String? {
+            let value = row[key]
+            if value.count > maximumLength {
+                problems.append(row.problem(key, "is longer than \(maximumLength) characters"))
+            }
+            return value.isEmpty ? nil : value
+        }
+
+        /// A code that appears in the chain's canonical text and in `|`-joined lists: no `|`, no
+        /// backslash, no control characters (the database refuses them too).
+        mutating func code(_ key: String, maximumLength: Int) -> String {
+            let value = text(key, maximumLength: maximumLength)
+            if value.unicodeScalars.contains(where: { $0 == "|" || $0 == "\\" || $0.properties.generalCategory == .control }) {
+                problems.append(row.problem(key, "\"\(value)\" must not contain | or \\ or control characters"))
+            }
+            return value
+        }
 
         mutating func creditCode(_ key: String) -> String {
             do {
@@ -266,7 +282,7 @@ public enum RecordParser {
                 certification = Certification(number: number, validFrom: from, validTo: to)
             }
             return ProductRecord(
-                line: cells.row.line, code: cells.text("code", maximumLength: 64), supplierCreditCode: cells.creditCode("supplier"),
+                line: cells.row.line, code: cells.code("code", maximumLength: 64), supplierCreditCode: cells.creditCode("supplier"),
                 name: cells.text("name"), spec: cells.optionalText("spec"), unit: cells.text("unit", maximumLength: 20),
                 category: cells.text("category", maximumLength: 40), originTownship: cells.optionalText("origin"),
                 priceMin: minimum, priceMax: maximum, certification: certification)

@@ -95,6 +95,9 @@ public enum BankStatementReader {
             .init("note_remark", ["备注"], required: false),
         ])
 
+    /// The longest 摘要, 对方户名, 对方账号, 附言, 用途 or 备注 accepted, in characters.
+    public static let maximumTextLength = 500
+
     /// The keys of the columns whose cells are joined into ``BankLine/note``, in order.
     private static let noteKeys = ["note_message", "note_purpose", "note_remark"]
 
@@ -302,6 +305,10 @@ public enum BankStatementReader {
                     problems.append(row.problem("balance", error.description))
                 }
             }
+        }
+        for key in ["summary", "counterparty_name", "counterparty_account"] + noteKeys
+        where row[key].count > maximumTextLength {
+            problems.append(row.problem(key, "is longer than \(maximumTextLength) characters"))
         }
         var parsed = ParsedRow(line: row.line, date: date, balanceFen: balanceFen)
         if let inFen, let outFen {

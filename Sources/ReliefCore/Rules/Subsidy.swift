@@ -33,8 +33,8 @@ public struct SubsidyRule: Sendable, Hashable, Codable {
         self.effectiveFrom = effectiveFrom
     }
 
-    /// Checks that the version is positive, the rate is 0…10000 basis points and both caps
-    /// are ≥ 0.
+    /// Checks that the version is positive, the rate is 0…10000 basis points, both caps are ≥ 0
+    /// and the eligible channels are some of the purchase channels (``ImportLayouts/channels``).
     /// - Throws: ``SubsidyRuleError`` for the first problem found.
     public func validate() throws(SubsidyRuleError) {
         if let reason = problem {
@@ -56,6 +56,13 @@ public struct SubsidyRule: Sendable, Hashable, Codable {
         if perEnterpriseCapFen < 0 {
             return .negativePerEnterpriseCap(perEnterpriseCapFen)
         }
+        if eligibleChannels.isEmpty {
+            return .noChannels
+        }
+        let unknown = eligibleChannels.subtracting(ImportLayouts.channels)
+        if !unknown.isEmpty {
+            return .unknownChannels(unknown.sorted())
+        }
         return nil
     }
 }
@@ -72,12 +79,27 @@ public struct SubsidyRuleError: Error, Sendable, Equatable, CustomStringConverti
         case negativePerMemberCap(Int64)
         /// The per-enterprise cap is negative; the cap found, in fen.
         case negativePerEnterpriseCap(Int64)
+        /// No eligible channel is named.
+        case noChannels
+        /// Channels that are not purchase channels (a typo would make every line ineligible).
+        case unknownChannels([String])
     }
 
     /// The version of the rule.
     public let version: Int
     /// What is wrong.
     public let reason: Reason
+
+    /// The input field at fault, named as the API names it.
+    public var field: String {
+        switch reason {
+        case .versionNotPositive: return "version"
+        case .rateOutOfRange: return "rate_bp"
+        case .negativePerMemberCap: return "member_cap"
+        case .negativePerEnterpriseCap: return "enterprise_cap"
+        case .noChannels, .unknownChannels: return "channels"
+        }
+    }
 
     /// Creates an error for the rule `version`.
     public init(version: Int, reason: Reason) {
@@ -97,6 +119,11 @@ public struct SubsidyRuleError: Error, Sendable, Equatable, CustomStringConverti
             return subject + "the per-member cap must not be negative, found \(Money(fen: fen).formatted)"
         case .negativePerEnterpriseCap(let fen):
             return subject + "the per-enterprise cap must not be negative, found \(Money(fen: fen).formatted)"
+        case .noChannels:
+            return subject + "name at least one eligible channel: " + ImportLayouts.channels.sorted().joined(separator: ", ")
+        case .unknownChannels(let names):
+            return subject + "\(names.joined(separator: ", ")) is not a purchase channel; choose from "
+                + ImportLayouts.channels.sorted().joined(separator: ", ")
         }
     }
 
@@ -112,6 +139,10 @@ public struct SubsidyRuleError: Error, Sendable, Equatable, CustomStringConverti
             return subject + "会员人均上限不得为负数，实际为 \(Money(fen: fen).formatted) 元"
         case .negativePerEnterpriseCap(let fen):
             return subject + "单位上限不得为负数，实际为 \(Money(fen: fen).formatted) 元"
+        case .noChannels:
+            return subject + "至少列出一个合规渠道：" + ImportLayouts.channels.sorted().joined(separator: "、")
+        case .unknownChannels(let names):
+            return subject + "\(names.joined(separator: "、")) 不是采购渠道；可选 " + ImportLayouts.channels.sorted().joined(separator: "、")
         }
     }
 }

@@ -60,14 +60,46 @@ enum CSVReader {
         // GB18030: decoding it as GB18030 would silently turn every Chinese character into
         // mojibake. Real GB18030 text has far more invalid UTF-8 sequences than valid ones.
         let looksLikeDamagedUTF8 = scan.validMultibyteCount >= 4 * scan.invalidCount
-        if !looksLikeDamagedUTF8, let decoded = GB18030.decode(bytes) {
-            return (decoded, .gb18030)
+        if !looksLikeDamagedUTF8 {
+            switch GB18030.convert(bytes) {
+            case .decoded(let decoded): return (decoded, .gb18030)
+            // Mostly not UTF-8, and at least the first line reads as GB18030: GB18030 text with a
+            // bad byte. Name where GB18030 fails, not where UTF-8 first failed (the first Chinese
+            // character, usually in the header). Binary junk fails on its first line.
+            case .invalid(let gbOffset) where position(of: gbOffset, in: bytes).line > 1:
+                throw invalidGB18030(bytes, at: gbOffset, fileName: fileName)
+            case .invalid: break
+            case .unavailable: break
+            }
         }
         throw invalidUTF8(bytes, at: offset, fileName: fileName)
     }
 
     /// The error for an invalid UTF-8 sequence at a byte offset of the file.
     private static func invalidUTF8(_ bytes: [UInt8], at offset: Int, fileName: String) -> TableReadError {
+        let (line, column) = position(of: offset, in: bytes)
+        return TableReadError(
+            fileName: fileName, line: line,
+            message: "invalid UTF-8 at byte \(column) of the line, and the file is not GB18030 either; "
+                + "save the file as UTF-8 (CSV UTF-8) or GB18030",
+            chineseMessage: "该行第 \(column) 个字节不是有效的 UTF-8，文件也不是 GB18030 编码；"
+                + "请将文件另存为 UTF-8（“CSV UTF-8”）或 GB18030")
+    }
+
+    /// The error for text that reads as GB18030 up to a byte that is no GB18030 character.
+    private static func invalidGB18030(_ bytes: [UInt8], at offset: Int, fileName: String) -> TableReadError {
+        let (line, column) = position(of: offset, in: bytes)
+        return TableReadError(
+            fileName: fileName, line: line,
+            message: "the file is GB18030 (as Chinese Excel and WPS save CSV), but byte \(column) of the line is not "
+                + "a GB18030 character (a damaged or mixed-encoding file); fix that line, or save the file again as CSV UTF-8",
+            chineseMessage: "文件为 GB18030 编码，但该行第 \(column) 个字节不是有效的 GB18030 字符（文件损坏或混用了编码）；"
+                + "请修改该行，或重新另存为“CSV UTF-8”")
+    }
+
+    /// The 1-based line and byte within the line of a byte offset (LF, CRLF and CR end lines;
+    /// in GB18030 no byte of a multi-byte character is CR or LF either).
+    private static func position(of offset: Int, in bytes: [UInt8]) -> (line: Int, column: Int) {
         var line = 1
         var lineStart = 0
         var index = 0
@@ -83,13 +115,7 @@ enum CSVReader {
                 lineStart = index
             }
         }
-        let column = offset - lineStart + 1
-        return TableReadError(
-            fileName: fileName, line: line,
-            message: "invalid UTF-8 at byte \(column) of the line, and the file is not GB18030 either; "
-                + "save the file as UTF-8 (CSV UTF-8) or GB18030",
-            chineseMessage: "该行第 \(column) 个字节不是有效的 UTF-8，文件也不是 GB18030 编码；"
-                + "请将文件另存为 UTF-8（“CSV UTF-8”）或 GB18030")
+        return (line, offset - lineStart + 1)
     }
 
     // MARK: - Records
@@ -262,20 +288,42 @@ enum CSVReader {
 
     /// GB18030 to UTF-8 through the C library's iconv (Foundation on Linux lacks GB18030).
     enum GB18030 {
+        /// What converting bytes from GB18030 gave.
+        enum Outcome: Equatable {
+            /// The text as UTF-8.
+            case decoded([UInt8])
+            /// Not GB18030: the byte offset of the first sequence that is no character.
+            case invalid(offset: Int)
+            /// iconv has no GB18030 converter.
+            case unavailable
+        }
+
+        /// What one iconv run did: bytes written, or the input offset where it stopped.
+        private enum Conversion {
+            case written(Int)
+            case failedAt(Int)
+        }
+
         /// The bytes decoded to UTF-8, or `nil` when they are not valid GB18030 (or iconv lacks it).
         static func decode(_ bytes: [UInt8]) -> [UInt8]? {
+            if case .decoded(let text) = convert(bytes) { return text }
+            return nil
+        }
+
+        /// The bytes decoded to UTF-8, or where decoding failed.
+        static func convert(_ bytes: [UInt8]) -> Outcome {
             guard !bytes.isEmpty else {
-                return []
+                return .decoded([])
             }
             let converter = iconv_open("UTF-8", "GB18030")
             guard Int(bitPattern: converter) != -1 else {
-                return nil
+                return .unavailable
             }
             defer { iconv_close(converter) }
             var input = bytes
             // One to four GB18030 bytes become at most four UTF-8 bytes: twice the input suffices.
             var output = [UInt8](repeating: 0, count: bytes.count * 2 + 16)
-            let written: Int? = input.withUnsafeMutableBufferPointer { inputBuffer in
+            let written: Conversion = input.withUnsafeMutableBufferPointer { inputBuffer in
                 output.withUnsafeMutableBufferPointer { outputBuffer in
                     var inputPointer = UnsafeMutableRawPointer(inputBuffer.baseAddress)?
                         .assumingMemoryBound(to: CChar.self)
@@ -285,19 +333,22 @@ enum CSVReader {
                     var outputLeft = outputBuffer.count
                     let result = iconv(converter, &inputPointer, &inputLeft, &outputPointer, &outputLeft)
                     guard result != -1, inputLeft == 0 else {
-                        return nil
+                        // iconv stops at the sequence it cannot convert (or an incomplete one at the end).
+                        return .failedAt(inputBuffer.count - inputLeft)
                     }
                     guard iconv(converter, nil, nil, &outputPointer, &outputLeft) != -1 else {
-                        return nil
+                        return .failedAt(inputBuffer.count)
                     }
-                    return outputBuffer.count - outputLeft
+                    return .written(outputBuffer.count - outputLeft)
                 }
             }
-            guard let written else {
-                return nil
+            switch written {
+            case .failedAt(let offset):
+                return .invalid(offset: min(offset, bytes.count - 1))
+            case .written(let count):
+                output.removeLast(output.count - count)
+                return .decoded(output)
             }
-            output.removeLast(output.count - written)
-            return output
         }
     }
 }

@@ -173,6 +173,9 @@ public enum TableReader {
                 message: "the header row is empty; the first row must hold the column names",
                 chineseMessage: "表头为空；第一行必须是列名")
         }
+        if let index = headers.firstIndex(where: containsNUL) {
+            throw nulError(fileName: fileName, line: 1, column: headers[index])
+        }
         var lastNonEmpty = records.count
         while lastNonEmpty > 0, records[lastNonEmpty - 1].cells.allSatisfy(\.isEmpty) {
             lastNonEmpty -= 1
@@ -200,9 +203,27 @@ public enum TableReader {
                         chineseMessage: "应有 \(headers.count) 个单元格（与表头相同），实际为 \(record.cells.count) 个")
                 }
             }
+            if let index = record.cells.firstIndex(where: containsNUL) {
+                throw nulError(fileName: fileName, line: record.line, column: headers[index].isEmpty ? nil : headers[index])
+            }
             rows.append(record)
         }
         return Table(fileName: fileName, headers: headers, rows: rows, encoding: encoding)
+    }
+
+    /// True when `cell` holds U+0000. PostgreSQL text cannot hold it (and a C string would end
+    /// at it), so such a cell is refused rather than silently cut. Other control characters are
+    /// read as they are.
+    static func containsNUL(_ cell: String) -> Bool {
+        cell.utf8.contains(0)
+    }
+
+    static func nulError(fileName: String, line: Int, column: String?) -> TableReadError {
+        TableReadError(
+            fileName: fileName, line: line, column: column,
+            message: "the cell holds the NUL character U+0000, which the database cannot store; remove it "
+                + "(a file padded with NUL bytes was probably exported as UTF-16 or fixed-width; save it as CSV UTF-8)",
+            chineseMessage: "单元格含有空字符 U+0000，数据库无法保存；请删除（如为导出时补齐的空字节，请另存为“CSV UTF-8”）")
     }
 
     /// The string without leading and trailing whitespace (including U+3000 and U+FEFF).

@@ -80,8 +80,28 @@ public enum MasterData {
 
     /// Imports suppliers and their certifications.
     public static func importSuppliers(_ c: isolated Connection, _ table: Table) throws -> ImportSummary {
-        let (records, problems) = RecordParser.suppliers(try rows(table, ImportLayouts.suppliers))
-        if !problems.isEmpty { throw ImportErrors(fileName: table.fileName, problems: problems) }
+        let mapped = try rows(table, ImportLayouts.suppliers)
+        let (records, problems) = RecordParser.suppliers(mapped)
+        // A supplier repeats for each certificate; its own fields must then agree, or which row
+        // wins would depend on the order of the file.
+        var all = problems
+        var first: [String: SupplierRecord] = [:]
+        let headers = mapped.first?.headers ?? [:]
+        for record in records {
+            guard let earlier = first[record.creditCode] else {
+                first[record.creditCode] = record
+                continue
+            }
+            for (key, differs) in [
+                ("name", earlier.name != record.name), ("township", earlier.township != record.township),
+                ("village", earlier.village != record.village), ("on_832", earlier.on832 != record.on832),
+            ] where differs {
+                all.append(ImportProblem(
+                    line: record.line, column: headers[key] ?? key,
+                    message: "differs from line \(earlier.line) for the same supplier \(record.creditCode); a supplier repeated for another certificate must repeat the same \(headers[key] ?? key)"))
+            }
+        }
+        if !all.isEmpty { throw ImportErrors(fileName: table.fileName, problems: all.sorted { ($0.line ?? 0) < ($1.line ?? 0) }) }
         var summary = ImportSummary(rows: table.rows.count)
         try c.transactionIsolated { t in
             for record in records {
@@ -128,6 +148,15 @@ public enum MasterData {
         }
         for record in records where supplierIDs[record.supplierCreditCode] == nil {
             all.append(ImportProblem(line: record.line, column: "供应商信用代码", message: "unknown supplier \(record.supplierCreditCode); import it with `relief import suppliers` first"))
+        }
+        // One row per product: a second row with the same code would silently overwrite the first.
+        var lineOfCode: [String: Int] = [:]
+        for record in records {
+            if let first = lineOfCode[record.code] {
+                all.append(ImportProblem(line: record.line, column: "商品编码", message: "\(record.code) already appears on line \(first); give each product one row"))
+            } else {
+                lineOfCode[record.code] = record.line
+            }
         }
         if !all.isEmpty { throw ImportErrors(fileName: table.fileName, problems: all.sorted { ($0.line ?? 0) < ($1.line ?? 0) }) }
         var summary = ImportSummary(rows: table.rows.count)

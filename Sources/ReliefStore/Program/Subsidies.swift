@@ -39,6 +39,9 @@ public enum Subsidies {
     /// Enterprises per approval or payment entry (two postings each, under the posting limit).
     static let enterprisesPerEntry = EntryDraft.maximumPostings / 2
 
+    /// The longest reason a clawback may give.
+    public static let maximumReasonLength = 200
+
     /// Adds a rule version to a program.
     public static func addRule(_ c: isolated Connection, programCode: String, rule: SubsidyRule) throws {
         do {
@@ -229,9 +232,13 @@ public enum Subsidies {
         date: LocalDate, actorName: String, repaid: Bool = false, idempotencyKey: String
     ) throws -> PostedEntry {
         let program = try ProgramContext.load(c, code: programCode)
-        guard amount.fen > 0 else { throw SubsidyError(message: "the amount must be positive") }
+        guard amount.fen > 0 else { throw SubsidyError(message: "the amount must be positive", field: "amount") }
+        let why = reason.trimmingCharacters(in: .whitespaces)
+        guard !why.isEmpty, why.count <= maximumReasonLength else {
+            throw SubsidyError(message: "give the reason (which purchase, which finding) in 1 to \(maximumReasonLength) characters", field: "reason")
+        }
         guard try !c.query("SELECT 1 FROM relief.enterprises WHERE tenant_id = $1 AND credit_code = $2", [MasterData.tenantID, enterpriseCreditCode]).rows.isEmpty else {
-            throw SubsidyError(message: "unknown enterprise \(enterpriseCreditCode)")
+            throw SubsidyError(message: "unknown enterprise \(enterpriseCreditCode); give its 统一社会信用代码", field: "enterprise")
         }
         return try c.transactionIsolated { t in
             // Net debits of 508 (approved less clawed back) and of 135 (owed) for this enterprise.
@@ -352,5 +359,14 @@ public enum Subsidies {
 public struct SubsidyError: Error, Sendable, CustomStringConvertible {
     /// What is wrong and what to do.
     public var message: String
+    /// The input at fault (`enterprise`, `amount`, `reason`), when one is.
+    public var field: String?
+
+    /// Makes an error.
+    public init(message: String, field: String? = nil) {
+        self.message = message
+        self.field = field
+    }
+
     public var description: String { message }
 }

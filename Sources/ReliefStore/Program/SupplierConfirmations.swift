@@ -12,11 +12,16 @@ public enum SupplierConfirmations {
         .init("buyer", ["购买方", "buyer"], required: false),
     ])
 
+    /// The longest 购买方 accepted, in characters.
+    public static let maximumBuyerLength = 200
+
     /// Imports a confirmation file; all rows are checked first; lines already imported are skipped.
     public static func importFile(_ c: isolated Connection, _ table: Table, programCode: String, actorName: String) throws -> ImportSummary {
         let program = try ProgramContext.load(c, code: programCode)
         let (rows, mapProblems) = layout.map(table)
-        var problems = mapProblems
+        // Without the right columns every row would only repeat that its cells are missing.
+        if !mapProblems.isEmpty { throw ImportErrors(fileName: table.fileName, problems: mapProblems) }
+        var problems: [ImportProblem] = []
         var records: [(line: Int, supplier: String, invoice: String, amountFen: Int64, date: LocalDate, buyer: String)] = []
         for row in rows {
             var rowProblems: [ImportProblem] = []
@@ -35,6 +40,9 @@ public enum SupplierConfirmations {
             if amount == 0 && rowProblems.isEmpty { rowProblems.append(row.problem("amount", "must be positive")) }
             let date = LocalDate(parsing: row["date"])
             if date == nil { rowProblems.append(row.problem("date", "\"\(row["date"])\" is not a date; write YYYY-MM-DD")) }
+            if row["buyer"].count > maximumBuyerLength {
+                rowProblems.append(row.problem("buyer", "is longer than \(maximumBuyerLength) characters"))
+            }
             if rowProblems.isEmpty, let date { records.append((row.line, supplier, invoice, amount, date, row["buyer"])) }
             problems += rowProblems
         }
