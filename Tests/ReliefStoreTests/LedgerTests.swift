@@ -199,6 +199,13 @@ struct LedgerTests {
             try await books.admin.run { c in try c.execute("DELETE FROM relief.postings") }
         }
         #expect(owner?.sqlState == "RL030")
+        // Nor may the owner add a posting to an entry an earlier transaction wrote (RL032).
+        let late = await #expect(throws: PostgresError.self) {
+            try await books.admin.run { c in
+                try c.execute("INSERT INTO relief.postings (entry_id, line, tenant_id, account_id, side, amount_fen) SELECT id, 9, 1, 1, 'D', 5 FROM relief.entries")
+            }
+        }
+        #expect(late?.sqlState == "RL032", "\(String(describing: late))")
         await books.close()
     }
 
