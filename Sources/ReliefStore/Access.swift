@@ -179,9 +179,24 @@ public enum Access {
         ).rows.first.map(decodeUser)
     }
 
-    /// Disables a user; its tokens and sessions stop working.
+    /// Disables a user: its API tokens are revoked and its browser sessions deleted in the same
+    /// transaction, so that neither works again, not even if the user is enabled later.
+    /// PostgreSQL does the same on its own (0010's trigger on `users`), and every token and
+    /// session lookup also joins active users: three independent checks.
     public static func disable(_ c: isolated Connection, login: String) throws {
-        try c.query("UPDATE relief.users SET disabled_at = now() WHERE tenant_id = $1 AND login = $2 AND disabled_at IS NULL", [MasterData.tenantID, login.lowercased()])
+        try c.transactionIsolated { t in
+            let ids = try t.query(
+                "UPDATE relief.users SET disabled_at = now() WHERE tenant_id = $1 AND login = $2 AND disabled_at IS NULL RETURNING id",
+                [MasterData.tenantID, login.lowercased()]
+            ).rows.map { try $0.decode(Int.self, at: 0) }
+            for id in ids { try endCredentials(t, userID: id) }
+        }
+    }
+
+    /// Revokes every API token of a user and deletes its browser sessions.
+    public static func endCredentials(_ c: isolated Connection, userID: Int) throws {
+        try c.query("UPDATE relief.api_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL", [userID])
+        try c.query("DELETE FROM relief.sessions WHERE user_id = $1", [userID])
     }
 
     /// Runs `body` in a transaction as `user`: `SET LOCAL ROLE` to the user's database role, with the
