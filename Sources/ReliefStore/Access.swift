@@ -76,6 +76,9 @@ public enum Access {
     public static let bcryptCost: UInt8 = 10
     /// Failed logins allowed per login within ``throttleWindowMinutes``.
     public static let maximumFailedLogins = 5
+    /// Failed logins allowed from one remote address within ``throttleWindowMinutes``, whatever
+    /// logins they name (password spraying: one guess for each of many logins).
+    public static let maximumFailedLoginsPerAddress = 20
     /// The throttling window.
     public static let throttleWindowMinutes = 15
     /// Shortest password accepted.
@@ -88,6 +91,9 @@ public enum Access {
     public static func addUser(
         _ c: isolated Connection, login: String, displayName: String, role: Role, enterpriseCreditCode: String?, password: String
     ) throws -> User {
+        guard isLogin(login.lowercased()) else {
+            throw AccessError.invalid("a login is 2 to 64 of a-z, 0-9, '.', '_', '-', starting with a letter or digit")
+        }
         guard password.count >= minimumPasswordLength else {
             throw AccessError.invalid("the password must have at least \(minimumPasswordLength) characters")
         }
@@ -108,32 +114,53 @@ public enum Access {
         return User(id: id, login: login.lowercased(), displayName: displayName, role: role, enterpriseID: enterpriseID, enterpriseCode: enterpriseCreditCode)
     }
 
-    /// Checks a password. Every attempt is recorded; after ``maximumFailedLogins`` failures within the
-    /// window the login is refused without checking the password.
+    /// True for a well-formed login: what the users table's check allows (`^[a-z0-9][a-z0-9._-]{1,63}$`),
+    /// checked here first so that a bad one is a validation error, not a refused statement.
+    public static func isLogin(_ text: String) -> Bool {
+        let bytes = Array(text.utf8)
+        func plain(_ b: UInt8) -> Bool { (97...122).contains(b) || (48...57).contains(b) }
+        return (2...64).contains(bytes.count) && plain(bytes[0]) && bytes.dropFirst().allSatisfy { plain($0) || $0 == 46 || $0 == 95 || $0 == 45 }
+    }
+
+    /// Checks a password. Every attempt is recorded; after ``maximumFailedLogins`` failures of a
+    /// login, or ``maximumFailedLoginsPerAddress`` failures from one address (when known), within
+    /// the window the login is refused without checking the password, even a right one.
+    ///
+    /// The attempt is written (as failed) before the failures are counted, and marked succeeded
+    /// only after the password checked out. Each attempt's count therefore includes every attempt
+    /// that committed before it, its own too, so a burst of parallel guesses gets no more password
+    /// checks than the limit (counting first and writing after the bcrypt check let every request
+    /// of a burst see the same low count).
     public static func authenticate(_ c: isolated Connection, login: String, password: String, remote: String) throws -> User {
         let name = login.lowercased()
+        // A login is at most 64 characters (the users table's check); a longer one is recorded
+        // shortened and never looked up.
+        let recorded = String(name.prefix(64))
+        let attempt = try c.query(
+            "INSERT INTO relief.login_attempts (login, remote, succeeded) VALUES ($1, $2, false) RETURNING id", [recorded, remote]
+        ).single().decode(Int64.self, at: 0)
         let failures = try c.query(
-            "SELECT count(*) FROM relief.login_attempts WHERE login = $1 AND NOT succeeded AND at > clock_timestamp() - make_interval(mins => $2)",
-            [name, throttleWindowMinutes]
-        ).single().decode(Int.self, at: 0)
-        if failures >= maximumFailedLogins {
-            try record(c, login: name, remote: remote, succeeded: false)
+            """
+            SELECT count(*) FILTER (WHERE login = $1), count(*) FILTER (WHERE remote = $2 AND $2 <> '')
+            FROM relief.login_attempts
+            WHERE NOT succeeded AND at > clock_timestamp() - make_interval(mins => $3) AND (login = $1 OR (remote = $2 AND $2 <> ''))
+            """, [recorded, remote, throttleWindowMinutes]
+        ).single()
+        let (ofLogin, ofAddress) = (try failures.decode(Int.self, at: 0), try failures.decode(Int.self, at: 1))
+        if ofLogin > maximumFailedLogins || ofAddress > maximumFailedLoginsPerAddress {
             throw AccessError.throttled(retryAfterMinutes: throttleWindowMinutes)
         }
-        let row = try c.query("SELECT password_hash FROM relief.users WHERE tenant_id = $1 AND login = $2 AND disabled_at IS NULL", [MasterData.tenantID, name]).rows.first
+        let row = recorded == name
+            ? try c.query("SELECT password_hash FROM relief.users WHERE tenant_id = $1 AND login = $2 AND disabled_at IS NULL", [MasterData.tenantID, name]).rows.first
+            : nil
         // An unknown login still costs one bcrypt check, so response time does not reveal which
         // logins exist.
         let hash = try row?.decode(String.self, at: 0) ?? dummyHash
         guard Bcrypt.verify(password, hash: hash), row != nil, let user = try user(c, login: name) else {
-            try record(c, login: name, remote: remote, succeeded: false)
             throw AccessError.invalidCredentials
         }
-        try record(c, login: name, remote: remote, succeeded: true)
+        try c.query("UPDATE relief.login_attempts SET succeeded = true WHERE id = $1", [attempt])
         return user
-    }
-
-    private static func record(_ c: isolated Connection, login: String, remote: String, succeeded: Bool) throws {
-        try c.query("INSERT INTO relief.login_attempts (login, remote, succeeded) VALUES ($1, $2, $3)", [login, remote, succeeded])
     }
 
     /// An active user by login.
