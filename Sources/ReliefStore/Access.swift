@@ -123,15 +123,19 @@ public enum Access {
     }
 
     /// Checks a password. Every attempt is recorded; after ``maximumFailedLogins`` failures of a
-    /// login, or ``maximumFailedLoginsPerAddress`` failures from one address (when known), within
-    /// the window the login is refused without checking the password, even a right one.
+    /// login, or ``maximumFailedLoginsPerAddress`` failures from one address, within the window
+    /// the login is refused without checking the password, even a right one. Failures are counted
+    /// by address only when `countByAddress` (the caller knows `remote` is the client's own
+    /// address, not a proxy's that every client shares) and `remote` is not empty.
     ///
     /// The attempt is written (as failed) before the failures are counted, and marked succeeded
     /// only after the password checked out. Each attempt's count therefore includes every attempt
     /// that committed before it, its own too, so a burst of parallel guesses gets no more password
     /// checks than the limit (counting first and writing after the bcrypt check let every request
     /// of a burst see the same low count).
-    public static func authenticate(_ c: isolated Connection, login: String, password: String, remote: String) throws -> User {
+    public static func authenticate(
+        _ c: isolated Connection, login: String, password: String, remote: String, countByAddress: Bool = true
+    ) throws -> User {
         let name = login.lowercased()
         // A login is at most 64 characters (the users table's check); a longer one is recorded
         // shortened and never looked up.
@@ -144,7 +148,7 @@ public enum Access {
             SELECT count(*) FILTER (WHERE login = $1), count(*) FILTER (WHERE remote = $2 AND $2 <> '')
             FROM relief.login_attempts
             WHERE NOT succeeded AND at > clock_timestamp() - make_interval(mins => $3) AND (login = $1 OR (remote = $2 AND $2 <> ''))
-            """, [recorded, remote, throttleWindowMinutes]
+            """, [recorded, countByAddress ? remote : "", throttleWindowMinutes]
         ).single()
         let (ofLogin, ofAddress) = (try failures.decode(Int.self, at: 0), try failures.decode(Int.self, at: 1))
         if ofLogin > maximumFailedLogins || ofAddress > maximumFailedLoginsPerAddress {

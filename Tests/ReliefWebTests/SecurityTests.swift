@@ -1032,17 +1032,34 @@ extension SecurityTests {
                     fields[HTTPField.Name("X-Forwarded-For")!] = address
                     return try await client.execute(uri: "/api/v1/login", method: .post, headers: fields, body: try jsonBuffer(["login": name, "password": password]))
                 }
+                // The client writes a new address of its own before the proxy's each time: it is not the one counted.
                 for index in 0..<Access.maximumFailedLoginsPerAddress {
-                    let response = try await login("user-\(index)", "Spring2020!", from: "203.0.113.7")
+                    let response = try await login("user-\(index)", "Spring2020!", from: "10.0.\(index).1, 203.0.113.7")
                     #expect(response.status == .unauthorized, "guess \(index): \(response.status)")
                 }
                 let locked = try await login(WebFixture.login(.financePreparer), WebFixture.passwords[.financePreparer]!, from: "203.0.113.7")
                 #expect(locked.status == .tooManyRequests && locked.errorCode == "LOGIN_THROTTLED")
-                let elsewhere = try await login(WebFixture.login(.financePreparer), WebFixture.passwords[.financePreparer]!, from: "198.51.100.2")
+                // Another client (claiming to be the locked one does not matter) signs in.
+                let elsewhere = try await login(WebFixture.login(.financePreparer), WebFixture.passwords[.financePreparer]!, from: "203.0.113.7, 198.51.100.2")
                 #expect(elsewhere.status == .ok)
             }
             #expect(try await fixture.count("SELECT count(*) FROM relief.audit_log WHERE action = 'login.throttled' AND remote = '203.0.113.7'") == 1)
+            #expect(try await fixture.count("SELECT count(*) FROM relief.audit_log WHERE remote LIKE '10.%'") == 0)
             await fixture.close()
+        }
+
+        /// Failures are counted by address only when it is the client's own: behind a proxy on this
+        /// host that is not trusted for X-Forwarded-For, every client has the proxy's loopback
+        /// address, and counting it would let anyone lock everyone out.
+        @Test func onlyAClientsOwnAddressIsThrottledAsAnAddress() {
+            for loopback in ["127.0.0.1", "127.0.1.1", "::1", "::ffff:127.0.0.1"] {
+                #expect(!WebServer.isClientAddress(loopback, trustForwardedFor: false), "\(loopback)")
+                #expect(WebServer.isClientAddress(loopback, trustForwardedFor: true), "\(loopback) from a trusted proxy")
+            }
+            for client in ["203.0.113.7", "2001:db8::1", "10.1.2.3"] {
+                #expect(WebServer.isClientAddress(client, trustForwardedFor: false), "\(client)")
+            }
+            #expect(!WebServer.isClientAddress("", trustForwardedFor: true))
         }
     }
 }
