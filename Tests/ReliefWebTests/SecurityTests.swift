@@ -1100,7 +1100,7 @@ extension SecurityTests {
                 add("API 415", try await client.execute(uri: "/api/v1/login", method: .post, headers: [:], body: ByteBuffer(string: "x")))
                 add("API 413", try await client.execute(
                     uri: "/api/v1/login", method: .post, headers: headers(json: true), body: ByteBuffer(string: String(repeating: " ", count: WebContext.bodyLimit + 1))))
-                add("API 405", try await client.execute(uri: "/api/v1/me", method: .delete, headers: headers(fixture.tokens[.admin])))
+                add("API wrong method (404)", try await client.execute(uri: "/api/v1/me", method: .delete, headers: headers(fixture.tokens[.admin])))
                 add("OpenAPI", try await client.execute(uri: "/api/openapi.json", method: .get))
                 add("metrics", try await client.execute(uri: "/metrics", method: .get))
                 add("report CSV", try await client.execute(uri: "/api/v1/reports/monthly?period=2020-05&format=csv", method: .get, headers: headers(fixture.tokens[.auditor])))
