@@ -212,7 +212,7 @@ public enum Access {
 
     /// Disables a user: its API tokens are revoked and its browser sessions deleted in the same
     /// transaction, so that neither works again, not even if the user is enabled later.
-    /// PostgreSQL does the same on its own (0010's trigger on `users`), and every token and
+    /// PostgreSQL does the same on its own (0012's trigger on `users`), and every token and
     /// session lookup also joins active users: three independent checks.
     public static func disable(_ c: isolated Connection, login: String) throws {
         try c.transactionIsolated { t in
