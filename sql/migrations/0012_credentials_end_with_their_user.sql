@@ -1,4 +1,4 @@
--- 0010: credentials never outlive their user, and login throttling that a burst cannot outrun.
+-- 0012: credentials never outlive their user, and login throttling that a burst cannot outrun.
 --
 -- * Disabling a user, changing its role, enterprise or password revokes its API tokens and deletes
 --   its browser sessions, here in PostgreSQL, whoever runs the UPDATE (the app, `relief user
