@@ -86,6 +86,9 @@ public enum Access {
     public static let bcryptCost: UInt8 = 10
     /// Failed logins allowed per login within ``throttleWindowMinutes``.
     public static let maximumFailedLogins = 5
+    /// Failed logins allowed from one remote address within ``throttleWindowMinutes``, whatever
+    /// logins they name (password spraying: one guess for each of many logins).
+    public static let maximumFailedLoginsPerAddress = 20
     /// The throttling window.
     public static let throttleWindowMinutes = 15
     /// Shortest password accepted.
@@ -139,32 +142,49 @@ public enum Access {
         return User(id: id, login: login.lowercased(), displayName: displayName, role: role, enterpriseID: enterpriseID, enterpriseCode: enterpriseCreditCode)
     }
 
-    /// Checks a password. Every attempt is recorded; after ``maximumFailedLogins`` failures within the
-    /// window the login is refused without checking the password.
-    public static func authenticate(_ c: isolated Connection, login: String, password: String, remote: String) throws -> User {
+    /// Checks a password. Every attempt is recorded; after ``maximumFailedLogins`` failures of a
+    /// login, or ``maximumFailedLoginsPerAddress`` failures from one address, within the window
+    /// the login is refused without checking the password, even a right one. Failures are counted
+    /// by address only when `countByAddress` (the caller knows `remote` is the client's own
+    /// address, not a proxy's that every client shares) and `remote` is not empty.
+    ///
+    /// The attempt is written (as failed) before the failures are counted, and marked succeeded
+    /// only after the password checked out. Each attempt's count therefore includes every attempt
+    /// that committed before it, its own too, so a burst of parallel guesses gets no more password
+    /// checks than the limit (counting first and writing after the bcrypt check let every request
+    /// of a burst see the same low count).
+    public static func authenticate(
+        _ c: isolated Connection, login: String, password: String, remote: String, countByAddress: Bool = true
+    ) throws -> User {
         let name = login.lowercased()
+        // A login is at most 64 characters (the users table's check); a longer one is recorded
+        // shortened and never looked up.
+        let recorded = String(name.prefix(64))
+        let attempt = try c.query(
+            "INSERT INTO relief.login_attempts (login, remote, succeeded) VALUES ($1, $2, false) RETURNING id", [recorded, remote]
+        ).single().decode(Int64.self, at: 0)
         let failures = try c.query(
-            "SELECT count(*) FROM relief.login_attempts WHERE login = $1 AND NOT succeeded AND at > clock_timestamp() - make_interval(mins => $2)",
-            [name, throttleWindowMinutes]
-        ).single().decode(Int.self, at: 0)
-        if failures >= maximumFailedLogins {
-            try record(c, login: name, remote: remote, succeeded: false)
+            """
+            SELECT count(*) FILTER (WHERE login = $1), count(*) FILTER (WHERE remote = $2 AND $2 <> '')
+            FROM relief.login_attempts
+            WHERE NOT succeeded AND at > clock_timestamp() - make_interval(mins => $3) AND (login = $1 OR (remote = $2 AND $2 <> ''))
+            """, [recorded, countByAddress ? remote : "", throttleWindowMinutes]
+        ).single()
+        let (ofLogin, ofAddress) = (try failures.decode(Int.self, at: 0), try failures.decode(Int.self, at: 1))
+        if ofLogin > maximumFailedLogins || ofAddress > maximumFailedLoginsPerAddress {
             throw AccessError.throttled(retryAfterMinutes: throttleWindowMinutes)
         }
-        let row = try c.query("SELECT password_hash FROM relief.users WHERE tenant_id = $1 AND login = $2 AND disabled_at IS NULL", [MasterData.tenantID, name]).rows.first
+        let row = recorded == name
+            ? try c.query("SELECT password_hash FROM relief.users WHERE tenant_id = $1 AND login = $2 AND disabled_at IS NULL", [MasterData.tenantID, name]).rows.first
+            : nil
         // An unknown login still costs one bcrypt check, so response time does not reveal which
         // logins exist.
         let hash = try row?.decode(String.self, at: 0) ?? dummyHash
         guard Bcrypt.verify(password, hash: hash), row != nil, let user = try user(c, login: name) else {
-            try record(c, login: name, remote: remote, succeeded: false)
             throw AccessError.invalidCredentials
         }
-        try record(c, login: name, remote: remote, succeeded: true)
+        try c.query("UPDATE relief.login_attempts SET succeeded = true WHERE id = $1", [attempt])
         return user
-    }
-
-    private static func record(_ c: isolated Connection, login: String, remote: String, succeeded: Bool) throws {
-        try c.query("INSERT INTO relief.login_attempts (login, remote, succeeded) VALUES ($1, $2, $3)", [login, remote, succeeded])
     }
 
     /// An active user by login.
@@ -210,9 +230,24 @@ public enum Access {
         ).rows.first.map(decodeUser)
     }
 
-    /// Disables a user; its tokens and sessions stop working.
+    /// Disables a user: its API tokens are revoked and its browser sessions deleted in the same
+    /// transaction, so that neither works again, not even if the user is enabled later.
+    /// PostgreSQL does the same on its own (0012's trigger on `users`), and every token and
+    /// session lookup also joins active users: three independent checks.
     public static func disable(_ c: isolated Connection, login: String) throws {
-        try c.query("UPDATE relief.users SET disabled_at = now() WHERE tenant_id = $1 AND login = $2 AND disabled_at IS NULL", [MasterData.tenantID, login.lowercased()])
+        try c.transactionIsolated { t in
+            let ids = try t.query(
+                "UPDATE relief.users SET disabled_at = now() WHERE tenant_id = $1 AND login = $2 AND disabled_at IS NULL RETURNING id",
+                [MasterData.tenantID, login.lowercased()]
+            ).rows.map { try $0.decode(Int.self, at: 0) }
+            for id in ids { try endCredentials(t, userID: id) }
+        }
+    }
+
+    /// Revokes every API token of a user and deletes its browser sessions.
+    public static func endCredentials(_ c: isolated Connection, userID: Int) throws {
+        try c.query("UPDATE relief.api_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL", [userID])
+        try c.query("DELETE FROM relief.sessions WHERE user_id = $1", [userID])
     }
 
     /// Runs `body` in a transaction as `user`: `SET LOCAL ROLE` to the user's database role, with the

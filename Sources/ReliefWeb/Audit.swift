@@ -149,11 +149,15 @@ extension WebServer {
         guard let format = ExportFormat(rawValue: text) else {
             throw APIError(.badRequest, "INVALID_PARAMETER", "format 只能是 \(ExportFormat.allCases.map(\.rawValue).joined(separator: "、"))", field: "format")
         }
-        let gb18030 = query.get("encoding")?.lowercased() == "gb18030"
+        let encoding = query.get("encoding")?.lowercased() ?? ""
+        guard ["", "utf-8", "utf8", "gb18030"].contains(encoding) else {
+            throw APIError(.badRequest, "INVALID_PARAMETER", "encoding 只能是 utf-8 或 gb18030", field: "encoding")
+        }
+        let gb18030 = encoding == "gb18030"
         guard !gb18030 || format == .csv else {
             throw APIError(.badRequest, "INVALID_PARAMETER", "只有 CSV 可以用 GB18030 编码", field: "encoding")
         }
-        let path = NSTemporaryDirectory() + "relief-export-\(Secrets.randomToken().prefix(16)).\(format.fileExtension)"
+        let path = Downloads.temporaryPath(kind: "export", fileExtension: format.fileExtension)
         let book = configuration.bookCode
         do {
             _ = try await asUser(user) { t in try JournalExport.write(t, bookCode: book, format: format, gb18030: gb18030, to: path) }
@@ -169,7 +173,7 @@ extension WebServer {
         case .xlsx: contentType = ReportFormat.xlsx.contentType
         case .hledger, .beancount: contentType = "text/plain; charset=utf-8"
         }
-        return Self.fileResponse(path: path, contentType: contentType, downloadName: "journal-\(book).\(format.fileExtension)")
+        return try Self.fileResponse(path: path, contentType: contentType, downloadName: "journal-\(book).\(format.fileExtension)")
     }
 
     /// The audit pack of `period` as one ZIP: every report, the journal in every format and the
@@ -177,7 +181,7 @@ extension WebServer {
     func auditPack(_ request: Request, user: User) async throws -> Response {
         let text = request.uri.queryParameters.get("period")
         guard let period = text.flatMap({ Period(parsing: $0) }) else { throw APIError.invalidPeriod(text) }
-        let base = NSTemporaryDirectory() + "relief-pack-\(Secrets.randomToken().prefix(16))"
+        let base = Downloads.temporaryFolder + "/relief-pack-\(Secrets.randomToken().prefix(16))"
         let (folder, zip) = (base + "/pack", base + ".zip")
         defer { try? FileManager.default.removeItem(atPath: base) }
         let (book, program) = (configuration.bookCode, configuration.programCode)
@@ -189,11 +193,16 @@ extension WebServer {
             try? FileManager.default.removeItem(atPath: zip)
             throw error
         }
-        return Self.fileResponse(path: zip, contentType: "application/zip", downloadName: "audit-pack-\(book)-\(period).zip")
+        return try Self.fileResponse(path: zip, contentType: "application/zip", downloadName: "audit-pack-\(book)-\(period).zip")
     }
 
-    /// Streams a temporary file in 64 KiB chunks as an attachment, then deletes it.
-    static func fileResponse(path: String, contentType: String, downloadName: String) -> Response {
+    /// Streams a temporary file in 64 KiB chunks as an attachment, then deletes it. Only a file
+    /// this app wrote for the download (``Downloads/isTemporaryDownload(_:)``) is sent: any other
+    /// path is a 500 and the file is neither read nor deleted.
+    static func fileResponse(path: String, contentType: String, downloadName: String) throws -> Response {
+        guard Downloads.isTemporaryDownload(path) else {
+            throw APIError(.internalServerError, "INTERNAL", "导出文件路径无效")
+        }
         let chunkBytes = 64 * 1024
         let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? nil
         let body = ResponseBody { writer in
@@ -205,7 +214,7 @@ extension WebServer {
             }
             try await writer.finish(nil)
         }
-        var headers: HTTPFields = [.contentType: contentType, .contentDisposition: "attachment; filename=\"\(downloadName)\""]
+        var headers: HTTPFields = [.contentType: contentType, .contentDisposition: Downloads.attachment(downloadName)]
         if let size { headers[.contentLength] = String(size) }
         return Response(status: .ok, headers: headers, body: body)
     }

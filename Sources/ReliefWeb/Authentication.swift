@@ -61,13 +61,26 @@ enum Cookies {
 }
 
 extension WebServer {
-    /// The client's address for the audit log and login throttling records.
+    /// The client's address for the audit log and login throttling records. Behind a trusted
+    /// proxy, the last X-Forwarded-For entry: the address the proxy saw. The entries before it
+    /// came from the client, which can write anything there (a proxy appends to what it got).
     func remoteAddress(_ request: Request, _ context: WebContext) -> String {
-        if configuration.trustForwardedFor, let forwarded = request.headers[.xForwardedFor] {
-            let first = forwarded.split(separator: ",").first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
-            if !first.isEmpty { return String(first.prefix(64)) }
+        if configuration.trustForwardedFor, let forwarded = request.headers[values: .xForwardedFor].last {
+            let last = forwarded.split(separator: ",").last.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
+            if !last.isEmpty { return String(last.prefix(64)) }
         }
         return context.peerAddress
+    }
+
+    /// Whether login throttling may count failures by `remote`: only when it is the client's own
+    /// address. Without a trusted X-Forwarded-For, a loopback peer is a proxy on this host (or a
+    /// local user): every client would share its address, and twenty failures from anyone would
+    /// lock everyone out.
+    static func isClientAddress(_ remote: String, trustForwardedFor: Bool) -> Bool {
+        guard !remote.isEmpty else { return false }
+        if trustForwardedFor { return true }
+        let loopback = remote == "::1" || remote.hasPrefix("127.") || remote.lowercased().hasPrefix("::ffff:127.")
+        return !loopback
     }
 
     /// True when the request came over TLS, directly or through a proxy that says so.
@@ -179,9 +192,10 @@ extension WebServer {
     /// the remote address. Authentication runs as the application role, in autocommit, so that a
     /// failed attempt stays recorded.
     func logIn(login: String, password: String, remote: String, channel: String) async throws -> User {
+        let byAddress = Self.isClientAddress(remote, trustForwardedFor: configuration.trustForwardedFor)
         do {
             let user = try await pool.withConnection { connection in
-                try await connection.run { c in try Access.authenticate(c, login: login, password: password, remote: remote) }
+                try await connection.run { c in try Access.authenticate(c, login: login, password: password, remote: remote, countByAddress: byAddress) }
             }
             try await asUser(user) { t in try Access.audit(t, user, action: "login", target: channel, remote: remote) }
             return user

@@ -143,7 +143,7 @@ extension WebServer {
             return try Subsidies.paymentLines(t, batchID: id)
         }
         var response = JSONResponse.raw(Array(Subsidies.paymentFile(lines).utf8), contentType: "text/csv; charset=utf-8")
-        response.headers[.contentDisposition] = "attachment; filename=\"payment-batch-\(id).csv\""
+        response.headers[.contentDisposition] = Downloads.attachment("payment-batch-\(id).csv")
         return response
     }
 

@@ -748,9 +748,14 @@ enum OpenAPIDocument {
             "name": "encoding",
             "in": "query",
             "required": false,
-            "description": "gb18030（仅 CSV）",
+            "description": "utf-8（默认）或 gb18030（仅 CSV）；其他值 400",
             "schema": {
-              "type": "string"
+              "type": "string",
+              "enum": [
+                "utf-8",
+                "utf8",
+                "gb18030"
+              ]
             }
           }
         ],

@@ -180,7 +180,7 @@ extension WebServer {
         var response = JSONResponse.raw(bytes, contentType: format.contentType)
         if format != .json {
             let name = [key, arguments.enterprise, arguments.account, arguments.period.description].compactMap { $0 }.joined(separator: "-")
-            response.headers[.contentDisposition] = "attachment; filename=\"\(name).\(format.rawValue)\""
+            response.headers[.contentDisposition] = Downloads.attachment("\(name).\(format.rawValue)")
         }
         return response
     }
