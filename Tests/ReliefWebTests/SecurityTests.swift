@@ -458,7 +458,7 @@ extension SecurityTests {
             let (ent, uni, prd, prg, cty, ntc, twn, org) = (
                 Hostile.full("ENT-"), Hostile.full("UNI-"), Hostile.full("PRD-"), Hostile.full("PRG-"), Hostile.full("CTY-"), Hostile.full("NTC-"),
                 Hostile.full("TWN-"), Hostile.full("ORG-"))
-            let (sup, dsc, rsn, usr) = (Hostile.full("SUP-"), Hostile.full("DSC-"), Hostile.full("RSN-"), Hostile.full("USR-"))
+            let (sup, dsc, rsn, usr) = (Hostile.full("SUP-"), Hostile.full("DSC-"), Hostile.full("RSN-"), Hostile.short("USR-") + Hostile.single)  // a display name holds at most 100 characters
             let (key, lgn, adr) = (Hostile.short("KEY-"), Hostile.short("lgn-"), Hostile.short("ADR-"))
             let fil = "FIL-\"><img src=x onerror=alert(1)>'{{title}}.csv"  // no slash: a file name keeps its last component
             let fil2 = "FL2-<svg onload=alert(1)>.csv"
