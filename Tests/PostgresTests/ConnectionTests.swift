@@ -152,7 +152,7 @@ struct ConnectionTests {
         task.cancel()
         let cancelled = await #expect(throws: PostgresError.self) { try await task.value }
         #expect(cancelled?.kind == .cancelled)
-        #expect(ContinuousClock.now - started < .seconds(10))
+        #expect(ContinuousClock.now - started < .seconds(25))  // well below the 30 s sleep, with room for a loaded machine
         #expect(await connection.isIdle)
     }
 
