@@ -32,6 +32,11 @@ import Foundation
 /// Every wait is bounded: pg_ctl waits at most 60 seconds for the server, any one program is stopped
 /// after 180 seconds, and the cluster lock is given up after 600 seconds.
 public struct EmbeddedPostgres: Sendable {
+    /// `max_connections` of the server: room for the test suite's parallel databases, each with
+    /// its own pool (PostgreSQL's default of 100 ran out: "too many clients already"), and for
+    /// `relief bench`'s 32 clients beside its pools.
+    public static let maximumConnections = 400
+
     /// The server's port; with a socket folder of S the socket file is `S/.s.PGSQL.5432`.
     public static let port = 5432
     /// Longest socket file path (in bytes) used inside the cluster folder before falling back to /tmp.
@@ -395,7 +400,7 @@ public struct EmbeddedPostgres: Sendable {
         // pg_ctl hands -o to /bin/sh; the socket folder only holds [A-Za-z0-9._+/-] (see ClusterLayout).
         let serverOptions =
             "-c listen_addresses='' -k '\(layout.socketDirectory)' -p \(Self.port) "
-            + "-c unix_socket_permissions=0700"
+            + "-c unix_socket_permissions=0700 -c max_connections=\(Self.maximumConnections)"
         let arguments = [
             "start", "-D", layout.dataDirectory, "-l", layout.logFile, "-w", "-t",
             String(Self.pgCtlWaitSeconds),
