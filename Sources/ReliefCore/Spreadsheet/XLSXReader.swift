@@ -165,6 +165,30 @@ enum XLSXReader {
 
         init(_ bytes: [UInt8], fileName: String) throws(TableReadError) {
             self.fileName = fileName
+            // ZIPFoundation traps on offsets past the end of an in-memory archive: check first.
+            switch ZIPLayout.problem(in: bytes) {
+            case .damaged:
+                throw TableReadError(
+                    fileName: fileName,
+                    message:
+                        "the file starts like an .xlsx workbook (a ZIP archive) but the archive is damaged",
+                    chineseMessage: "文件开头像 .xlsx 工作簿（ZIP 压缩包），但压缩包已损坏")
+            case .zip64:
+                throw TableReadError(
+                    fileName: fileName,
+                    message: "the workbook is a ZIP64 archive, which is only needed for files over 4 GB "
+                        + "and is not supported; open it in Excel or WPS and save it again as .xlsx",
+                    chineseMessage: "工作簿是 ZIP64 格式的压缩包（仅大于 4 GB 的文件需要），不受支持；"
+                        + "请用 Excel 或 WPS 打开后重新保存为 .xlsx")
+            case .tooLarge:
+                throw TableReadError(
+                    fileName: fileName,
+                    message: "the workbook decompresses to more than "
+                        + "\(XLSXReader.maximumDecompressedBytes / 1024 / 1024) MB",
+                    chineseMessage: "工作簿解压后超过 \(XLSXReader.maximumDecompressedBytes / 1024 / 1024) MB")
+            case nil:
+                break
+            }
             do {
                 archive = try Archive(data: Data(bytes), accessMode: .read)
             } catch {
@@ -678,6 +702,15 @@ enum XLSXReader {
             case "rPh":
                 phoneticDepth -= 1
             case "c":
+                // A cell that ends after a <row> began inside it (`<c><row/></c>`, or what
+                // libxml2 recovers from broken XML) has no column in that row. Found by fuzzing.
+                guard column >= 0 else {
+                    throw TableReadError(
+                        fileName: fileName, line: rowNumber,
+                        message: "the worksheet has a cell that is not inside a row; "
+                            + "open the file in Excel or WPS and save it again as .xlsx",
+                        chineseMessage: "工作表中有不在行内的单元格；请用 Excel 或 WPS 打开后重新保存为 .xlsx")
+                }
                 let text = try cellText()
                 if column >= cells.count {
                     cells += Array(repeating: "", count: column - cells.count + 1)
@@ -841,6 +874,19 @@ private final class XMLEvents: NSObject, XMLParserDelegate {
         _ data: Data, part: String, fileName: String, start: @escaping Start, end: @escaping End,
         text: @escaping Text
     ) throws(TableReadError) {
+        // FoundationXML force-unwraps element and attribute names as UTF-8, and libxml2 (in the
+        // recovery mode XMLParser uses) hands it the raw bytes of a part that claims UTF-8 but
+        // is not: that traps. Office parts are UTF-8, so anything else is refused first.
+        // Found by fuzzing (docs/FUZZING.md).
+        let bytes = [UInt8](data)
+        if let offset = CSVReader.UTF8Scan(bytes).firstInvalidOffset {
+            throw TableReadError(
+                fileName: fileName,
+                message: "the part \(part) of the workbook is not UTF-8 text (byte \(offset + 1)); "
+                    + "open the file in Excel or WPS and save it again as .xlsx",
+                chineseMessage: "工作簿中的 \(part) 不是 UTF-8 文本（第 \(offset + 1) 个字节）；"
+                    + "请用 Excel 或 WPS 打开后重新保存为 .xlsx")
+        }
         let events = XMLEvents(start: start, end: end, text: text)
         let parser = XMLParser(stream: InputStream(data: data))
         parser.shouldProcessNamespaces = false
