@@ -141,3 +141,29 @@ extension FuzzRegressionTests {
         #expect(error.message.contains("a cell that is not inside a row"))
     }
 }
+
+extension FuzzRegressionTests {
+    @Test("fuzz-xlsx: a processing instruction or a DTD in a part is refused, not a segmentation fault")
+    func processingInstruction() throws {
+        // xl/styles.xml of this workbook holds `<?soiys""numFmt>…`: a processing instruction
+        // without data, whose null data pointer FoundationXML passed to strlen.
+        let error = try #require(readError(fixture("processing-instruction-without-data.xlsx")))
+        #expect(error.message.contains("xl/styles.xml of the workbook has a processing instruction or a DTD"))
+        #expect(error.chineseDescription.contains("含有处理指令或 DTD"))
+
+        let sheet = #"<worksheet><sheetData><row><c t="inlineStr"><is><t>a</t></is></c></row></sheetData></worksheet>"#
+        for part in [
+            #"<?xml version="1.0"?>"# + "<worksheet><?pi?></worksheet>",
+            #"<!DOCTYPE worksheet [<!ENTITY e "<?pi?>">]><worksheet>&e;</worksheet>"#,
+            " <?xml version=\"1.0\"?>" + sheet,
+        ] {
+            let workbook = archive([("xl/worksheets/sheet1.xml", Array(part.utf8), 0)])
+            #expect(readError(workbook)?.message.contains("processing instruction or a DTD") == true, "\(part)")
+        }
+        // The XML declaration itself, with or without a byte-order mark, is fine.
+        for prefix in ["", "\u{FEFF}"] {
+            let workbook = archive([("xl/worksheets/sheet1.xml", Array((prefix + #"<?xml version="1.0"?>"# + sheet).utf8), 0)])
+            #expect(try TableReader.read(workbook, fileName: "a.xlsx").headers == ["a"])
+        }
+    }
+}

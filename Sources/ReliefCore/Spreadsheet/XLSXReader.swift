@@ -887,6 +887,18 @@ private final class XMLEvents: NSObject, XMLParserDelegate {
                 chineseMessage: "工作簿中的 \(part) 不是 UTF-8 文本（第 \(offset + 1) 个字节）；"
                     + "请用 Excel 或 WPS 打开后重新保存为 .xlsx")
         }
+        // FoundationXML reads a processing instruction's data through a pointer libxml2 leaves
+        // null when there is none (`<?pi?>`): a segmentation fault. Office parts have neither
+        // processing instructions (past the XML declaration) nor DTDs, whose entities could
+        // bring one in, so both are refused. Found by fuzzing (docs/FUZZING.md).
+        if let offset = forbiddenMarkupOffset(bytes) {
+            throw TableReadError(
+                fileName: fileName,
+                message: "the part \(part) of the workbook has a processing instruction or a DTD (byte "
+                    + "\(offset + 1)), which workbooks do not; open the file in Excel or WPS and save it again as .xlsx",
+                chineseMessage: "工作簿中的 \(part) 含有处理指令或 DTD（第 \(offset + 1) 个字节），正常工作簿中没有；"
+                    + "请用 Excel 或 WPS 打开后重新保存为 .xlsx")
+        }
         let events = XMLEvents(start: start, end: end, text: text)
         let parser = XMLParser(stream: InputStream(data: data))
         parser.shouldProcessNamespaces = false
@@ -904,6 +916,30 @@ private final class XMLEvents: NSObject, XMLParserDelegate {
                 message: "the part \(part) of the workbook is not well-formed XML\(reason)",
                 chineseMessage: "工作簿中的 \(part) 不是格式正确的 XML\(reason)")
         }
+    }
+
+    /// The offset of the first `<?` other than an XML declaration at the start (after an
+    /// optional byte-order mark), or of the first `<!DOCTYPE`; `nil` when there is neither.
+    static func forbiddenMarkupOffset(_ bytes: [UInt8]) -> Int? {
+        let start = bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0
+        let doctype = Array("<!DOCTYPE".utf8)
+        var index = 0
+        // Bounded by the part's size, itself within XLSXReader.maximumDecompressedBytes.
+        while index + 1 < bytes.count {
+            if bytes[index] == UInt8(ascii: "<") {
+                if bytes[index + 1] == UInt8(ascii: "?") {
+                    let declaration = bytes[(index + 2)...].starts(with: Array("xml".utf8))
+                        && index + 5 < bytes.count && [0x20, 0x09, 0x0A, 0x0D].contains(bytes[index + 5])
+                    if !(index == start && declaration) {
+                        return index
+                    }
+                } else if bytes[index...].starts(with: doctype) {
+                    return index
+                }
+            }
+            index += 1
+        }
+        return nil
     }
 
     private static func localName(_ name: String) -> Substring {
