@@ -975,21 +975,6 @@ private final class XMLEvents: NSObject, XMLParserDelegate {
         run(parser) { () throws(TableReadError) in try end(Self.localName(elementName)) }
     }
 
-    /// libxml2's warnings (XML_WAR_*) and namespace errors (XML_NS_ERR_*), after which the
-    /// document still parses; every other error makes `parse()` fail.
-    private static let errorsThatLeaveTheDocumentReadable: Set<Int> = [27, 93, 97, 98, 99, 100, 102, 106, 107]
-
-    /// Stops at the first error that will make the part fail anyway, rather than letting libxml2
-    /// recover and report the rest: FoundationXML on Linux leaks memory for each error reported
-    /// (found by fuzzing: about a kilobyte per broken part), and the events after a recovery
-    /// are not worth reading.
-    func parser(_ parser: XMLParser, parseErrorOccurred parseError: any Error) {
-        let code = (parseError as NSError).code
-        if !Self.errorsThatLeaveTheDocumentReadable.contains(code) && !(200..<300).contains(code) {
-            parser.abortParsing()
-        }
-    }
-
     func parser(_ parser: XMLParser, foundCharacters string: String) {
         run(parser) { () throws(TableReadError) in try text(string) }
     }
