@@ -167,3 +167,19 @@ extension FuzzRegressionTests {
         }
     }
 }
+
+extension FuzzRegressionTests {
+    @Test("fuzz-xlsx: a broken XML declaration is an error (libxml2 crashed here when parsing was stopped early)")
+    func brokenXMLDeclaration() throws {
+        // A worksheet part starting `<?xml version="1.0" encoding="UTF-8" standalone="yes<?xml …`.
+        // Stopping the parser at its first error (to save FoundationXML's per-error leak) made
+        // libxml2 2.9 crash in xmlSwitchToEncoding on this input; the reader must not do that.
+        let parts = try fixture("broken-xml-declaration.parts").split(separator: 0, omittingEmptySubsequences: false)
+        let names = [
+            "xl/worksheets/sheet1.xml", "xl/sharedStrings.xml", "xl/styles.xml", "xl/workbook.xml",
+            "xl/_rels/workbook.xml.rels", "_rels/.rels",
+        ]
+        let workbook = archive(zip(names, parts).filter { !$1.isEmpty }.map { ($0, Array($1), 0) })
+        #expect(readError(workbook) != nil)
+    }
+}
