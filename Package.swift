@@ -12,7 +12,9 @@ let package = Package(
     name: "ReliefLedger",
     platforms: [.macOS(.v15)],
     products: [
-        .executable(name: "relief", targets: ["relief"])
+        .executable(name: "relief", targets: ["relief"]),
+        // The pure core as a library, for the fuzzers in Fuzz/ (a separate package).
+        .library(name: "ReliefCore", targets: ["ReliefCore"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),

@@ -165,6 +165,30 @@ enum XLSXReader {
 
         init(_ bytes: [UInt8], fileName: String) throws(TableReadError) {
             self.fileName = fileName
+            // ZIPFoundation traps on offsets past the end of an in-memory archive: check first.
+            switch ZIPLayout.problem(in: bytes) {
+            case .damaged:
+                throw TableReadError(
+                    fileName: fileName,
+                    message:
+                        "the file starts like an .xlsx workbook (a ZIP archive) but the archive is damaged",
+                    chineseMessage: "文件开头像 .xlsx 工作簿（ZIP 压缩包），但压缩包已损坏")
+            case .zip64:
+                throw TableReadError(
+                    fileName: fileName,
+                    message: "the workbook is a ZIP64 archive, which is only needed for files over 4 GB "
+                        + "and is not supported; open it in Excel or WPS and save it again as .xlsx",
+                    chineseMessage: "工作簿是 ZIP64 格式的压缩包（仅大于 4 GB 的文件需要），不受支持；"
+                        + "请用 Excel 或 WPS 打开后重新保存为 .xlsx")
+            case .tooLarge:
+                throw TableReadError(
+                    fileName: fileName,
+                    message: "the workbook decompresses to more than "
+                        + "\(XLSXReader.maximumDecompressedBytes / 1024 / 1024) MB",
+                    chineseMessage: "工作簿解压后超过 \(XLSXReader.maximumDecompressedBytes / 1024 / 1024) MB")
+            case nil:
+                break
+            }
             do {
                 archive = try Archive(data: Data(bytes), accessMode: .read)
             } catch {
@@ -678,6 +702,15 @@ enum XLSXReader {
             case "rPh":
                 phoneticDepth -= 1
             case "c":
+                // A cell that ends after a <row> began inside it (`<c><row/></c>`, or what
+                // libxml2 recovers from broken XML) has no column in that row. Found by fuzzing.
+                guard column >= 0 else {
+                    throw TableReadError(
+                        fileName: fileName, line: rowNumber,
+                        message: "the worksheet has a cell that is not inside a row; "
+                            + "open the file in Excel or WPS and save it again as .xlsx",
+                        chineseMessage: "工作表中有不在行内的单元格；请用 Excel 或 WPS 打开后重新保存为 .xlsx")
+                }
                 let text = try cellText()
                 if column >= cells.count {
                     cells += Array(repeating: "", count: column - cells.count + 1)
@@ -841,6 +874,31 @@ private final class XMLEvents: NSObject, XMLParserDelegate {
         _ data: Data, part: String, fileName: String, start: @escaping Start, end: @escaping End,
         text: @escaping Text
     ) throws(TableReadError) {
+        // FoundationXML force-unwraps element and attribute names as UTF-8, and libxml2 (in the
+        // recovery mode XMLParser uses) hands it the raw bytes of a part that claims UTF-8 but
+        // is not: that traps. Office parts are UTF-8, so anything else is refused first.
+        // Found by fuzzing (docs/FUZZING.md).
+        let bytes = [UInt8](data)
+        if let offset = CSVReader.UTF8Scan(bytes).firstInvalidOffset {
+            throw TableReadError(
+                fileName: fileName,
+                message: "the part \(part) of the workbook is not UTF-8 text (byte \(offset + 1)); "
+                    + "open the file in Excel or WPS and save it again as .xlsx",
+                chineseMessage: "工作簿中的 \(part) 不是 UTF-8 文本（第 \(offset + 1) 个字节）；"
+                    + "请用 Excel 或 WPS 打开后重新保存为 .xlsx")
+        }
+        // FoundationXML reads a processing instruction's data through a pointer libxml2 leaves
+        // null when there is none (`<?pi?>`): a segmentation fault. Office parts have neither
+        // processing instructions (past the XML declaration) nor DTDs, whose entities could
+        // bring one in, so both are refused. Found by fuzzing (docs/FUZZING.md).
+        if let offset = forbiddenMarkupOffset(bytes) {
+            throw TableReadError(
+                fileName: fileName,
+                message: "the part \(part) of the workbook has a processing instruction or a DTD (byte "
+                    + "\(offset + 1)), which workbooks do not; open the file in Excel or WPS and save it again as .xlsx",
+                chineseMessage: "工作簿中的 \(part) 含有处理指令或 DTD（第 \(offset + 1) 个字节），正常工作簿中没有；"
+                    + "请用 Excel 或 WPS 打开后重新保存为 .xlsx")
+        }
         let events = XMLEvents(start: start, end: end, text: text)
         let parser = XMLParser(stream: InputStream(data: data))
         parser.shouldProcessNamespaces = false
@@ -858,6 +916,30 @@ private final class XMLEvents: NSObject, XMLParserDelegate {
                 message: "the part \(part) of the workbook is not well-formed XML\(reason)",
                 chineseMessage: "工作簿中的 \(part) 不是格式正确的 XML\(reason)")
         }
+    }
+
+    /// The offset of the first `<?` other than an XML declaration at the start (after an
+    /// optional byte-order mark), or of the first `<!DOCTYPE`; `nil` when there is neither.
+    static func forbiddenMarkupOffset(_ bytes: [UInt8]) -> Int? {
+        let start = bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0
+        let doctype = Array("<!DOCTYPE".utf8)
+        var index = 0
+        // Bounded by the part's size, itself within XLSXReader.maximumDecompressedBytes.
+        while index + 1 < bytes.count {
+            if bytes[index] == UInt8(ascii: "<") {
+                if bytes[index + 1] == UInt8(ascii: "?") {
+                    let declaration = bytes[(index + 2)...].starts(with: Array("xml".utf8))
+                        && index + 5 < bytes.count && [0x20, 0x09, 0x0A, 0x0D].contains(bytes[index + 5])
+                    if !(index == start && declaration) {
+                        return index
+                    }
+                } else if bytes[index...].starts(with: doctype) {
+                    return index
+                }
+            }
+            index += 1
+        }
+        return nil
     }
 
     private static func localName(_ name: String) -> Substring {
