@@ -145,9 +145,16 @@ public enum CSV {
         for (index, field) in fields.enumerated() {
             if index > 0 { line += "," }
             if field.utf8.contains(where: { $0 == 0x2C || $0 == 0x22 || $0 == 0x0A || $0 == 0x0D }) {
-                line += "\""
-                line += field.replacingOccurrences(of: "\"", with: "\"\"")
-                line += "\""
+                // Doubled byte by byte: a quote followed by a combining mark is one Character, which
+                // a Character-wise replace would not double (found by fuzz-csv).
+                var quoted: [UInt8] = [0x22]
+                quoted.reserveCapacity(field.utf8.count + 4)
+                for byte in field.utf8 {
+                    if byte == 0x22 { quoted.append(0x22) }
+                    quoted.append(byte)
+                }
+                quoted.append(0x22)
+                line += String(decoding: quoted, as: UTF8.self)
             } else {
                 line += field
             }

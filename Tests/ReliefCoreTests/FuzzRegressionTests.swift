@@ -183,3 +183,14 @@ extension FuzzRegressionTests {
         #expect(readError(workbook) != nil)
     }
 }
+
+@Suite("fuzz-csv regressions")
+struct CSVFuzzRegressionTests {
+    @Test("a quote followed by a combining mark is doubled, so the CSV reads back as written")
+    func aQuoteBeforeACombiningMarkRoundTrips() throws {
+        let cell = "4\"\"\"\"\u{07A9}\"\"\"\"\"*"  // U+07A9 THAANA SUKUN combines with the quote before it
+        let text = CSV.row(["h"]) + CSV.row([cell])
+        let table = try TableReader.read(Array(text.utf8), fileName: "quote.csv")
+        #expect(table.rows.map(\.cells) == [[cell]])
+    }
+}

@@ -81,18 +81,9 @@ func lineBreaks(_ bytes: [UInt8]) -> Int {
     return count
 }
 
-/// The table as UTF-8 CSV with every field quoted and CRLF line ends.
+/// The table as UTF-8 CSV through the product's own writer (`CSV.row`: quotes where needed, CRLF
+/// line ends), so the round trip checks the writer too. (The first version quoted Character by
+/// Character and missed a quote followed by a combining mark, which is one Character.)
 func csv(_ table: Table) -> [UInt8] {
-    func quoted(_ cell: String) -> String {
-        var field = "\""
-        for character in cell {
-            field += character == "\"" ? "\"\"" : String(character)
-        }
-        return field + "\""
-    }
-    func line(_ cells: [String]) -> String {
-        cells.map(quoted).joined(separator: ",")
-    }
-    let lines = [line(table.headers)] + table.rows.map { line($0.cells) }
-    return Array((lines.joined(separator: "\r\n") + "\r\n").utf8)
+    Array((CSV.row(table.headers) + table.rows.map { CSV.row($0.cells) }.joined()).utf8)
 }
