@@ -112,23 +112,8 @@ enum BenchChild {
 
     /// Runs this executable with `arguments` and `DATABASE_URL` set; waits for it.
     static func run(_ arguments: [String], databaseURL: String) throws -> Outcome {
-        let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
-        var environment = ProcessInfo.processInfo.environment
-        environment["DATABASE_URL"] = databaseURL
-        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
-        let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer {
-            for pointer in argv { free(pointer) }
-            for pointer in envp { free(pointer) }
-        }
-        var fileActions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&fileActions)
-        defer { posix_spawn_file_actions_destroy(&fileActions) }
-        posix_spawn_file_actions_addopen(&fileActions, 1, "/dev/null", O_WRONLY, 0)
-        var pid: pid_t = 0
         let start = BenchClock.nowMicroseconds()
-        let spawned = posix_spawn(&pid, executable, &fileActions, nil, argv, envp)
-        guard spawned == 0 else { throw Failure(description: "relief bench: cannot start \(executable): errno \(spawned)") }
+        let pid = try ChildProcess.spawn(arguments, databaseURL: databaseURL, outputPath: nil)
         // The child's own peak: VmHWM of its /proc entry, sampled until it exits. (wait4's
         // ru_maxrss would include this process's memory, which the child shares until exec.)
         var status: Int32 = 0
