@@ -182,7 +182,13 @@ public actor Connection {
     }
 
     private func runIsolated<T: Sendable>(_ body: @Sendable (isolated Connection) throws -> T) throws -> T {
-        try body(self)
+        // A cancel that arrived while this task waited for the connection's thread found no
+        // statement to cancel (PQcancel with nothing running is a no-op), so it is honoured here,
+        // before anything is sent. What remains is the microseconds between this check and the send.
+        if Task.isCancelled {
+            throw PostgresError(kind: .cancelled, message: "cancelled before the statement was sent")
+        }
+        return try body(self)
     }
 
     /// Runs `body` inside BEGIN … COMMIT on the connection's thread. On SQLSTATE 40001 or 40P01 the
