@@ -16,13 +16,33 @@ struct SoakTests {
         let cli = try await CLI.make("soak")
         let result = try cli.run(
             "soak", "--seconds", "20", "--clerks", "4", "--crash-min-ms", "800", "--crash-max-ms", "2000", "--minimum-crashes", "3",
-            "--seed", "20201125")
+            "--minimum-acknowledged", "50", "--seed", "20201125")
         #expect(result.exitCode == 0, "\(result.output)\n\(result.error)")
         #expect(result.output.contains("violations:   0"), "\(result.output)")
         let acknowledged = Self.number(after: "acknowledged: ", in: result.output) ?? 0
         let crashes = Self.number(after: "crashes:      ", in: result.output) ?? 0
         #expect(acknowledged >= 50, "\(result.output)")
         #expect(crashes >= 3, "\(result.output)")
+    }
+
+    /// A run goes on past its seconds until its minimums are in, stops for good once they are, and
+    /// never runs past its overtime.
+    @Test func theScheduleRunsUntilItsMinimumsAreInAndThenStops() async throws {
+        let owed = SoakSchedule(seconds: 1, minimumAcknowledged: 2, minimumCrashes: 1)
+        try await Task.sleep(for: .milliseconds(1_100))
+        #expect(await owed.isRunning())
+        await owed.noteAcknowledged()
+        await owed.noteAcknowledged()
+        #expect(await owed.isRunning(), "a crash is still owed")
+        await owed.noteCrash()
+        #expect(await owed.isRunning() == false)
+        await owed.noteCrash()
+        #expect(await owed.isRunning() == false, "once stopped, a run stays stopped")
+        #expect(await owed.mayRetry(), "writes already started may still be retried")
+        let plain = SoakSchedule(seconds: 1, minimumAcknowledged: 0, minimumCrashes: 0)
+        #expect(await plain.isRunning())
+        try await Task.sleep(for: .milliseconds(1_100))
+        #expect(await plain.isRunning() == false)
     }
 
     /// The checker is not a rubber stamp: writes that are not in the books are reported.

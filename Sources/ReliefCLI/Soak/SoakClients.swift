@@ -49,17 +49,17 @@ actor SoakState {
     let plan: SoakPlan
     let setup: SoakSetup
     let base: String
-    let end: ContinuousClock.Instant
+    let schedule: SoakSchedule
     private(set) var log = SoakLog()
     private var cursor = SoakRun.firstMonth
     private var reversible: [Int64] = []
     private var client: HTTPClient?
 
-    init(plan: SoakPlan, setup: SoakSetup, port: Int, end: ContinuousClock.Instant) {
+    init(plan: SoakPlan, setup: SoakSetup, port: Int, schedule: SoakSchedule) {
         self.plan = plan
         self.setup = setup
         self.base = "http://127.0.0.1:\(port)"
-        self.end = end
+        self.schedule = schedule
     }
 
     /// Runs every client until the end of the run (each finishes the write it started).
@@ -89,7 +89,7 @@ actor SoakState {
     private nonisolated func clerkLoop(_ index: Int, _ clerk: SoakSetup.Clerk, _ http: HTTPClient) async {
         var random = SoakRandom(seed: plan.seed &+ UInt64(index) &* 7919)
         for n in 0..<Self.writeLimitPerClient {
-            guard ContinuousClock.now < end else { return }
+            guard await schedule.isRunning() else { return }
             let date = await openDate(&random)
             let key = "SOAK-C\(index)-\(n)"
             let body = purchaseJSON(enterprise: clerk.enterprise, date: date, invoice: String(format: "7%02d%017d", index, n))
@@ -102,7 +102,7 @@ actor SoakState {
     private nonisolated func financeLoop(_ http: HTTPClient) async {
         var random = SoakRandom(seed: plan.seed ^ 0xF1_4A4C_E000)
         for n in 0..<Self.writeLimitPerClient {
-            guard ContinuousClock.now < end else { return }
+            guard await schedule.isRunning() else { return }
             try? await Task.sleep(for: .milliseconds(random.int(50...400)))
             let date = await openDate(&random)
             switch random.int(0...9) {
@@ -136,7 +136,7 @@ actor SoakState {
     private nonisolated func monthLoop(_ http: HTTPClient) async {
         for _ in 0..<Self.writeLimitPerClient {
             try? await Task.sleep(for: .seconds(plan.monthSeconds))
-            guard ContinuousClock.now < end else { return }
+            guard await schedule.isRunning() else { return }
             let month = await cursorMonth()
             guard month <= SoakRun.lastClosableMonth else { return }
             let code = month.description
@@ -180,7 +180,7 @@ actor SoakState {
 
     /// Logs an answer; for a 2xx, records the acknowledged write `ack` makes of the body.
     @discardableResult
-    private func settle(_ answer: SoakAnswer, _ kind: String, _ ack: (String) -> SoakAck?) -> SoakAck? {
+    private func settle(_ answer: SoakAnswer, _ kind: String, _ ack: (String) -> SoakAck?) async -> SoakAck? {
         log.operations += 1
         log.byKind[kind, default: 0] += 1
         switch answer {
@@ -193,6 +193,7 @@ actor SoakState {
                 return nil
             }
             log.acknowledged.append(acknowledged)
+            await schedule.noteAcknowledged()
             if case .entry(_, let seq) = acknowledged { reversible.append(seq) }
             return acknowledged
         case .answered(let status, let body):
@@ -214,7 +215,6 @@ actor SoakState {
     private nonisolated func write(
         _ http: HTTPClient, _ kind: String, _ path: String, token: String, key: String, body: [UInt8], contentType: String = "application/json"
     ) async -> SoakAnswer {
-        let giveUpAt = end + .seconds(SoakPlan.retryGraceSeconds)
         var pauseMilliseconds = 50
         for attempt in 0..<Self.attemptLimit {
             if attempt > 0 {
@@ -222,7 +222,7 @@ actor SoakState {
                 try? await Task.sleep(for: .milliseconds(pauseMilliseconds))
                 pauseMilliseconds = min(Self.backoffCapMilliseconds, pauseMilliseconds * 2)
             }
-            guard ContinuousClock.now < giveUpAt else { return .gaveUp }
+            guard await schedule.mayRetry() else { return .gaveUp }
             var request = HTTPClientRequest(url: base + path)
             request.method = .POST
             request.headers.add(name: "Authorization", value: "Bearer \(token)")

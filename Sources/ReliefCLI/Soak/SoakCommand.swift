@@ -31,8 +31,10 @@ struct Soak: AsyncParsableCommand {
     var crashMinMs = 1_500
     @Option(help: "Longest pause between two crashes (milliseconds).")
     var crashMaxMs = 5_000
-    @Option(help: "Fewest crashes the run must inject to pass (0: no minimum).")
+    @Option(help: "Fewest crashes the run must inject to pass (0: no minimum); the run goes on past --seconds until they are in.")
     var minimumCrashes = 0
+    @Option(help: "Fewest acknowledged writes the run must check (0: no minimum); the run goes on past --seconds until they are in.")
+    var minimumAcknowledged = 0
     @Option(help: "Seed of the random choices (default: from the clock, printed).")
     var seed: UInt64?
     @Option(help: "Cluster folder (default: a new temporary folder, removed afterwards).")
@@ -43,6 +45,7 @@ struct Soak: AsyncParsableCommand {
     func validate() throws {
         guard (1...86_400).contains(seconds) else { throw ValidationError("--seconds must be 1 to 86400") }
         guard (1...64).contains(clerks) else { throw ValidationError("--clerks must be 1 to 64 (one per demo enterprise at most 23)") }
+        guard minimumCrashes >= 0, minimumAcknowledged >= 0 else { throw ValidationError("--minimum-crashes and --minimum-acknowledged must be 0 or more") }
         guard crashMinMs >= 100, crashMaxMs >= crashMinMs else {
             throw ValidationError("--crash-min-ms must be at least 100 and at most --crash-max-ms")
         }
@@ -60,24 +63,36 @@ struct Soak: AsyncParsableCommand {
         var failure: (any Error)?
         do {
             outcome = try await SoakRun(
-                plan: SoakPlan(seconds: seconds, clerks: clerks, crashMinMs: crashMinMs, crashMaxMs: crashMaxMs, seed: seed),
+                plan: SoakPlan(
+                    seconds: seconds, clerks: clerks, crashMinMs: crashMinMs, crashMaxMs: crashMaxMs, seed: seed,
+                    minimumCrashes: minimumCrashes, minimumAcknowledged: minimumAcknowledged),
                 cluster: cluster, conninfo: conninfo, folder: folder, port: port ?? (try SoakServer.freePort())
             ).run()
         } catch {
             failure = error
         }
         try? cluster.stop()
-        if home == nil, failure == nil, outcome?.violations.isEmpty == true { try? FileManager.default.removeItem(atPath: folder) }
         if let failure { throw failure }
         guard let outcome else { return }
         print(outcome.summary)
         fflush(nil)
-        if !outcome.violations.isEmpty {
-            throw Failure(description: "relief soak: \(outcome.violations.count) violations (the cluster and the server log are kept in \(folder))")
+        if let problem = problem(of: outcome) {
+            throw Failure(description: "relief soak: \(problem) (the cluster and the server log are kept in \(folder))")
         }
+        if home == nil { try? FileManager.default.removeItem(atPath: folder) }
+    }
+
+    /// Why the run fails, if it does: a violation, or a minimum not reached before the schedule's
+    /// last moment.
+    private func problem(of outcome: SoakOutcome) -> String? {
+        if !outcome.violations.isEmpty { return "\(outcome.violations.count) violations" }
         if outcome.crashes < minimumCrashes {
-            throw Failure(description: "relief soak: only \(outcome.crashes) crashes injected, fewer than --minimum-crashes \(minimumCrashes); run longer or lower --crash-max-ms")
+            return "only \(outcome.crashes) crashes injected in \(outcome.seconds) s, fewer than --minimum-crashes \(minimumCrashes); run longer or lower --crash-max-ms"
         }
+        if outcome.log.acknowledged.count < minimumAcknowledged {
+            return "only \(outcome.log.acknowledged.count) writes acknowledged in \(outcome.seconds) s, fewer than --minimum-acknowledged \(minimumAcknowledged); see serve.log for why writes failed"
+        }
+        return nil
     }
 }
 
@@ -88,6 +103,8 @@ struct SoakPlan: Sendable {
     var crashMinMs: Int
     var crashMaxMs: Int
     var seed: UInt64
+    var minimumCrashes = 0
+    var minimumAcknowledged = 0
     /// Seconds one month stays the oldest open month before finance pays it and closes it.
     var monthSeconds: Int { max(3, seconds / 7) }
     /// Seconds after the end during which clients may still retry their last write.

@@ -24,13 +24,13 @@ struct SoakRun {
         print("relief soak: serving on port \(port) (log \(server.logPath))")
         fflush(nil)
         try await server.start()
-        let clock = ContinuousClock()
-        let end = clock.now + .seconds(plan.seconds)
-        let state = SoakState(plan: plan, setup: setup, port: port, end: end)
+        let schedule = SoakSchedule(
+            seconds: plan.seconds, minimumAcknowledged: plan.minimumAcknowledged, minimumCrashes: plan.minimumCrashes)
+        let state = SoakState(plan: plan, setup: setup, port: port, schedule: schedule)
         let crasher = SoakCrasher(server: server, cluster: cluster, plan: plan)
         do {
             try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { try await crasher.run(until: end, random: plan.seed) }
+                group.addTask { try await crasher.run(while: schedule, random: plan.seed) }
                 group.addTask { try await state.driveClients() }
                 try await group.waitForAll()
             }
@@ -46,7 +46,7 @@ struct SoakRun {
         let crashes = await crasher.counts
         return SoakOutcome(
             log: await state.log, crashes: crashes.values.reduce(0, +), crashKinds: crashes, violations: violations,
-            seconds: plan.seconds)
+            seconds: await schedule.elapsedSeconds())
     }
 
     /// Loads the demo, closes its months, adds the soak's users with API tokens and reads a

@@ -146,16 +146,20 @@ actor SoakCrasher {
         self.plan = plan
     }
 
-    /// Crashes at random moments until `deadline`, then leaves both running.
-    func run(until deadline: ContinuousClock.Instant, random seed: UInt64) async throws {
+    /// The most crashes one run injects (a bound on the loop; the schedule ends runs long before).
+    static let crashLimit = 100_000
+
+    /// Crashes at random moments while the schedule runs, then leaves both running.
+    func run(while schedule: SoakSchedule, random seed: UInt64) async throws {
         var random = SoakRandom(seed: seed ^ 0xC4A5_11E5)
-        while true {
+        for _ in 0..<Self.crashLimit {
             let pause = Duration.milliseconds(random.int(plan.crashMinMs...plan.crashMaxMs))
-            guard ContinuousClock.now + pause < deadline else { break }
             try await Task.sleep(for: pause)
+            guard await schedule.isRunning() else { break }
             let kind = Kind.allCases[random.int(0...2)]
             try await crash(kind, downMilliseconds: random.int(0...800))
             counts[kind, default: 0] += 1
+            await schedule.noteCrash()
         }
     }
 
