@@ -231,6 +231,33 @@ struct LedgerTests {
         await books.close()
     }
 
+    /// One call writes each month's voucher counter once, not once per entry (0013): inside a long
+    /// import transaction every update is a row version no one may prune, and the next lookup walked
+    /// them all. Numbers still run on without gaps from call to call.
+    @Test func aCallWritesEachMonthsVoucherCounterOnce() async throws {
+        let books = try await Books.make("counters")
+        let months = ["2020-05", "2020-06"]
+        let drafts = (0..<40).map { transfer("c\($0)", "\(months[$0 % 2])-\(10 + $0 % 15)") }
+        let (counterWrites, first, second) = try await books.admin.run { c -> (Int, [PostedEntry], [PostedEntry]) in
+            try c.execute("BEGIN")
+            let first = try PostingWriter.post(c, bookCode: "main", actorName: "test", drafts: Array(drafts[0..<20]))
+            let writes = try c.query(
+                "SELECT (n_tup_ins + n_tup_upd)::integer FROM pg_stat_xact_user_tables WHERE schemaname = 'relief' AND relname = 'voucher_counters'"
+            ).single().decode(Int.self, at: 0)
+            let second = try PostingWriter.post(c, bookCode: "main", actorName: "test", drafts: Array(drafts[20...]))
+            try c.execute("COMMIT")
+            return (writes, first, second)
+        }
+        #expect(counterWrites == months.count, "voucher_counters rows written by one call of 20 entries in 2 months: \(counterWrites)")
+        for month in [5, 6] {
+            let numbers = (first + second).filter { $0.period.month == month }.map(\.voucherNumber)
+            #expect(numbers == Array(1...20), "vouchers of month \(month): \(numbers)")
+        }
+        #expect(try await books.count("SELECT sum(last_no)::integer FROM relief.voucher_counters") == 40)
+        #expect(try await books.verify().isSound)
+        await books.close()
+    }
+
     @Test func swiftAndPostgreSQLWriteTheSameCanonicalText() async throws {
         let books = try await Books.make("canonical")
         _ = try await books.admin.run { c in
