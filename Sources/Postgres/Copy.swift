@@ -107,3 +107,71 @@ public enum CopyText {
         return String(decoding: current, as: UTF8.self)
     }
 }
+
+/// The field boundaries of one COPY text line, kept from line to line so that a stream of
+/// millions of lines splits each without allocating, and decodes only the fields it reads.
+public struct CopyFields: Sendable {
+    private var starts: [Int] = []
+    private var ends: [Int] = []
+
+    /// An empty split.
+    public init() {
+        starts.reserveCapacity(32)
+        ends.reserveCapacity(32)
+    }
+
+    /// The number of fields of the last line split.
+    public var count: Int { starts.count }
+
+    /// Splits `line` at its tabs (escaped tabs are `\t`, so every tab byte separates).
+    public mutating func split(_ line: UnsafeBufferPointer<UInt8>) {
+        starts.removeAll(keepingCapacity: true)
+        ends.removeAll(keepingCapacity: true)
+        var start = 0
+        for index in 0..<line.count where line[index] == 0x09 {
+            starts.append(start)
+            ends.append(index)
+            start = index + 1
+        }
+        starts.append(start)
+        ends.append(line.count)
+    }
+
+    /// Field `index` of `line` (the line last split) as text, escapes undone; nil for `\N` or a
+    /// missing field.
+    public func string(_ index: Int, in line: UnsafeBufferPointer<UInt8>) -> String? {
+        guard index < starts.count else { return nil }
+        let field = UnsafeBufferPointer(rebasing: line[starts[index]..<ends[index]])
+        guard field.contains(0x5c) else { return String(decoding: field, as: UTF8.self) }
+        return CopyText.unescape(field)
+    }
+
+    /// Field `index` as a decimal integer; nil for `\N`, a missing field, anything but an
+    /// optional `-` and digits, or a value outside Int64.
+    public func int64(_ index: Int, in line: UnsafeBufferPointer<UInt8>) -> Int64? {
+        guard index < starts.count else { return nil }
+        var position = starts[index]
+        let end = ends[index]
+        let negative = position < end && line[position] == UInt8(ascii: "-")
+        if negative { position += 1 }
+        guard position < end, end - position <= 19 else { return nil }
+        var magnitude: UInt64 = 0
+        while position < end {
+            let digit = line[position] &- UInt8(ascii: "0")
+            guard digit < 10 else { return nil }
+            let (times10, overflow) = magnitude.multipliedReportingOverflow(by: 10)
+            guard !overflow else { return nil }
+            magnitude = times10 + UInt64(digit)
+            position += 1
+        }
+        if negative { return magnitude <= UInt64(Int64.max) + 1 ? Int64(truncatingIfNeeded: 0 &- magnitude) : nil }
+        return magnitude <= UInt64(Int64.max) ? Int64(magnitude) : nil
+    }
+
+    /// True when field `index` is NULL (`\N`) or missing.
+    public func isNull(_ index: Int, in line: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard index < starts.count else { return true }
+        return ends[index] - starts[index] == 2 && line[starts[index]] == 0x5c && line[starts[index] + 1] == UInt8(ascii: "N")
+    }
+}
+

@@ -9,9 +9,14 @@ public enum Chain {
 
     /// The next hash in the chain.
     public static func next(previous: [UInt8], canonicalText: String) -> [UInt8] {
+        next(previous: previous, canonicalBytes: Array(canonicalText.utf8))
+    }
+
+    /// The next hash in the chain, from canonical text already written as UTF-8 bytes.
+    public static func next(previous: [UInt8], canonicalBytes: [UInt8]) -> [UInt8] {
         var hasher = SHA256()
         hasher.update(data: previous)
-        hasher.update(data: Array(canonicalText.utf8))
+        hasher.update(data: canonicalBytes)
         return Array(hasher.finalize())
     }
 
@@ -33,24 +38,14 @@ public enum Chain {
     }
 }
 
-/// The canonical text of an entry: what the chain hashes.
+/// The canonical text of an entry: what the chain hashes. Written as UTF-8 bytes by
+/// ``CanonicalWriter``; the String forms here are for tests, tools and messages.
 public enum CanonicalText {
     /// Escapes a text field: `\` → `\\`, `|` → `\|`, LF → `\n`, CR → `\r`.
     public static func escape(_ text: String) -> String {
-        // Most texts need no escaping: return them as they are.
-        guard text.utf8.contains(where: { $0 == 0x5c || $0 == 0x7c || $0 == 0x0a || $0 == 0x0d }) else { return text }
-        var out = ""
-        out.reserveCapacity(text.utf8.count)
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\\": out += "\\\\"
-            case "|": out += "\\|"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out
+        var writer = CanonicalWriter()
+        writer.text(text)
+        return String(decoding: writer.bytes, as: UTF8.self)
     }
 
     /// The entry line.
@@ -59,42 +54,184 @@ public enum CanonicalText {
         reversesSeq: Int64?, createdAtMicroseconds: Int64, createdBy: String, idempotencyKey: String,
         description: String
     ) -> String {
-        [
-            "E", escape(bookCode), String(seq), period.description, String(voucherNumber), date.description,
-            reversesSeq.map { String($0) } ?? "", Timestamp.iso8601(microseconds: createdAtMicroseconds),
-            escape(createdBy), escape(idempotencyKey), escape(description),
-        ].joined(separator: "|") + "\n"
+        var writer = CanonicalWriter()
+        writer.header(
+            bookCode: bookCode, seq: seq, period: period, voucherNumber: voucherNumber, date: date, reversesSeq: reversesSeq,
+            createdAtMicroseconds: createdAtMicroseconds, createdBy: createdBy, idempotencyKey: idempotencyKey,
+            description: description)
+        return String(decoding: writer.bytes, as: UTF8.self)
     }
 
     /// One posting line.
     public static func posting(line: Int, accountCode: String, side: Side, amountFen: Int64, dimensions: [String?], memo: String?) -> String {
-        var fields = ["P", String(line), escape(accountCode), side.rawValue, String(amountFen)]
-        for value in dimensions { fields.append(escape(value ?? "")) }
-        fields.append(escape(memo ?? ""))
-        return fields.joined(separator: "|") + "\n"
+        var writer = CanonicalWriter()
+        writer.posting(line: line, accountCode: accountCode, side: side, amountFen: amountFen, dimensions: dimensions, memo: memo)
+        return String(decoding: writer.bytes, as: UTF8.self)
     }
 
     /// Header plus postings of a draft once the database has numbered it.
     public static func entry(
         _ draft: EntryDraft, bookCode: String, seq: Int64, voucherNumber: Int, createdAtMicroseconds: Int64, createdBy: String
     ) -> String {
-        var text = header(
+        var writer = CanonicalWriter()
+        writer.header(
             bookCode: bookCode, seq: seq, period: draft.date.period, voucherNumber: voucherNumber, date: draft.date,
             reversesSeq: draft.reversesSeq, createdAtMicroseconds: createdAtMicroseconds, createdBy: createdBy,
             idempotencyKey: draft.idempotencyKey, description: draft.description)
         for (index, posting) in draft.postings.enumerated() {
-            text += Self.posting(
+            writer.posting(
                 line: index + 1, accountCode: posting.accountCode, side: posting.side, amountFen: posting.amount.fen,
-                dimensions: posting.dimensions.ordered, memo: posting.memo)
+                dimensions: posting.dimensions, memo: posting.memo)
         }
-        return text
+        return String(decoding: writer.bytes, as: UTF8.self)
     }
 }
 
-/// UTC timestamps as integer microseconds since 1970-01-01T00:00:00Z.
-public enum Timestamp {
-    /// `YYYY-MM-DDTHH:MM:SS.ffffffZ`, always six fraction digits.
-    public static func iso8601(microseconds: Int64) -> String {
+/// Writes canonical text (docs/CHAIN.md) as UTF-8 bytes into one buffer that callers reuse from
+/// entry to entry (``reset()``), so that checking a chain of millions of entries builds no
+/// intermediate Strings.
+public struct CanonicalWriter: Sendable {
+    /// The text written since the last ``reset()``.
+    public private(set) var bytes: [UInt8] = []
+
+    /// An empty writer.
+    public init() { bytes.reserveCapacity(1_024) }
+
+    /// Empties the buffer, keeping its capacity.
+    public mutating func reset() { bytes.removeAll(keepingCapacity: true) }
+
+    /// The entry line: `E|book|seq|YYYY-MM|voucher|YYYY-MM-DD|reverses|timestamp|by|key|description`.
+    public mutating func header(
+        bookCode: String, seq: Int64, period: Period, voucherNumber: Int, date: LocalDate,
+        reversesSeq: Int64?, createdAtMicroseconds: Int64, createdBy: String, idempotencyKey: String,
+        description: String
+    ) {
+        bytes.append(UInt8(ascii: "E"))
+        separator()
+        text(bookCode)
+        separator()
+        integer(seq)
+        separator()
+        month(year: period.year, month: period.month)
+        separator()
+        integer(Int64(voucherNumber))
+        separator()
+        day(date)
+        separator()
+        if let reversesSeq { integer(reversesSeq) }
+        separator()
+        timestamp(microseconds: createdAtMicroseconds)
+        separator()
+        text(createdBy)
+        separator()
+        text(idempotencyKey)
+        separator()
+        text(description)
+        bytes.append(0x0a)
+    }
+
+    /// One posting line: `P|line|account|side|amount|six dimensions|memo`; `dimensions` in
+    /// ``Dimensions/ordered`` order.
+    public mutating func posting(line: Int, accountCode: String, side: Side, amountFen: Int64, dimensions: [String?], memo: String?) {
+        postingStart(line: line, accountCode: accountCode, side: side, amountFen: amountFen)
+        for value in dimensions { optional(value) }
+        postingEnd(memo: memo)
+    }
+
+    /// One posting line (``posting(line:accountCode:side:amountFen:dimensions:memo:)`` without
+    /// building the array of dimensions).
+    public mutating func posting(line: Int, accountCode: String, side: Side, amountFen: Int64, dimensions: Dimensions, memo: String?) {
+        postingStart(line: line, accountCode: accountCode, side: side, amountFen: amountFen)
+        optional(dimensions.enterprise)
+        optional(dimensions.supplier)
+        optional(dimensions.township)
+        optional(dimensions.category)
+        optional(dimensions.channel)
+        optional(dimensions.program)
+        postingEnd(memo: memo)
+    }
+
+    private mutating func postingStart(line: Int, accountCode: String, side: Side, amountFen: Int64) {
+        bytes.append(UInt8(ascii: "P"))
+        separator()
+        integer(Int64(line))
+        separator()
+        text(accountCode)
+        separator()
+        text(side.rawValue)
+        separator()
+        integer(amountFen)
+    }
+
+    private mutating func postingEnd(memo: String?) {
+        optional(memo)
+        bytes.append(0x0a)
+    }
+
+    /// A separator, then the field (empty for nil).
+    private mutating func optional(_ value: String?) {
+        separator()
+        if let value { text(value) }
+    }
+
+    /// A text field, escaped: `\` → `\\`, `|` → `\|`, LF → `\n`, CR → `\r` (byte by byte: the
+    /// four are ASCII and never part of a longer UTF-8 sequence).
+    public mutating func text(_ value: String) {
+        var value = value
+        value.withUTF8 { utf8 in
+            for byte in utf8 {
+                switch byte {
+                case 0x5c: bytes.append(0x5c); bytes.append(0x5c)
+                case 0x7c: bytes.append(0x5c); bytes.append(0x7c)
+                case 0x0a: bytes.append(0x5c); bytes.append(UInt8(ascii: "n"))
+                case 0x0d: bytes.append(0x5c); bytes.append(UInt8(ascii: "r"))
+                default: bytes.append(byte)
+                }
+            }
+        }
+    }
+
+    /// A decimal integer, `-` for negatives.
+    public mutating func integer(_ value: Int64) {
+        if value < 0 { bytes.append(UInt8(ascii: "-")) }
+        var magnitude = value.magnitude
+        var divisor: UInt64 = 1
+        while divisor <= magnitude / 10 { divisor *= 10 }
+        repeat {
+            bytes.append(UInt8(ascii: "0") + UInt8(magnitude / divisor))
+            magnitude %= divisor
+            divisor /= 10
+        } while divisor > 0
+    }
+
+    private mutating func separator() { bytes.append(0x7c) }
+
+    /// `value` in exactly `width` digits (zero-padded; values are never wider).
+    private mutating func padded(_ value: Int, width: Int) {
+        var divisor = 1
+        for _ in 1..<width { divisor *= 10 }
+        var rest = value
+        while divisor > 0 {
+            bytes.append(UInt8(ascii: "0") + UInt8(rest / divisor % 10))
+            rest %= divisor
+            divisor /= 10
+        }
+    }
+
+    private mutating func month(year: Int, month: Int) {
+        padded(year, width: 4)
+        bytes.append(UInt8(ascii: "-"))
+        padded(month, width: 2)
+    }
+
+    private mutating func day(_ date: LocalDate) {
+        month(year: date.year, month: date.month)
+        bytes.append(UInt8(ascii: "-"))
+        padded(date.day, width: 2)
+    }
+
+    /// `YYYY-MM-DDTHH:MM:SS.ffffffZ` in UTC, always six fraction digits.
+    mutating func timestamp(microseconds: Int64) {
         let perDay: Int64 = 86_400_000_000
         var days = microseconds / perDay
         var rest = microseconds % perDay
@@ -102,13 +239,26 @@ public enum Timestamp {
             rest += perDay
             days -= 1
         }
-        let date = LocalDate(daysSinceEpoch: Int(days))?.description ?? "0000-00-00"
-        let fraction = rest % 1_000_000
-        let seconds = rest / 1_000_000
-        func pad(_ value: Int64, _ width: Int) -> String {
-            let text = String(value)
-            return String(repeating: "0", count: max(0, width - text.count)) + text
-        }
-        return "\(date)T\(pad(seconds / 3600, 2)):\(pad(seconds / 60 % 60, 2)):\(pad(seconds % 60, 2)).\(pad(fraction, 6))Z"
+        if let date = LocalDate(daysSinceEpoch: Int(days)) { day(date) } else { bytes.append(contentsOf: Array("0000-00-00".utf8)) }
+        let seconds = Int(rest / 1_000_000)
+        bytes.append(UInt8(ascii: "T"))
+        padded(seconds / 3600, width: 2)
+        bytes.append(UInt8(ascii: ":"))
+        padded(seconds / 60 % 60, width: 2)
+        bytes.append(UInt8(ascii: ":"))
+        padded(seconds % 60, width: 2)
+        bytes.append(UInt8(ascii: "."))
+        padded(Int(rest % 1_000_000), width: 6)
+        bytes.append(UInt8(ascii: "Z"))
+    }
+}
+
+/// UTC timestamps as integer microseconds since 1970-01-01T00:00:00Z.
+public enum Timestamp {
+    /// `YYYY-MM-DDTHH:MM:SS.ffffffZ`, always six fraction digits.
+    public static func iso8601(microseconds: Int64) -> String {
+        var writer = CanonicalWriter()
+        writer.timestamp(microseconds: microseconds)
+        return String(decoding: writer.bytes, as: UTF8.self)
     }
 }

@@ -136,30 +136,38 @@ public enum CSV {
     public static let byteOrderMark = "\u{FEFF}"
 
     /// One line, fields quoted when they contain a comma, quote, CR or LF; ends in CRLF.
-    ///
-    /// Scans UTF-8 bytes, not Characters: faster (the journal export writes one row per posting),
-    /// and a CRLF inside a field, which is one Character, is still seen and quoted.
     public static func row(_ fields: [String]) -> String {
-        var line = ""
-        line.reserveCapacity(fields.reduce(2) { $0 + $1.utf8.count + 3 })
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(fields.reduce(2) { $0 + $1.utf8.count + 3 })
+        appendRow(fields, to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// Appends ``row(_:)``'s line as UTF-8 to `bytes` (the journal export writes one row per
+    /// posting straight into its output buffer).
+    ///
+    /// Scans UTF-8 bytes, not Characters: faster, and a CRLF inside a field, which is one
+    /// Character, is still seen and quoted. Quotes are doubled byte by byte: a quote followed by a
+    /// combining mark is one Character, which a Character-wise replace would not double (found by
+    /// fuzz-csv).
+    public static func appendRow(_ fields: [String], to bytes: inout [UInt8]) {
         for (index, field) in fields.enumerated() {
-            if index > 0 { line += "," }
-            if field.utf8.contains(where: { $0 == 0x2C || $0 == 0x22 || $0 == 0x0A || $0 == 0x0D }) {
-                // Doubled byte by byte: a quote followed by a combining mark is one Character, which
-                // a Character-wise replace would not double (found by fuzz-csv).
-                var quoted: [UInt8] = [0x22]
-                quoted.reserveCapacity(field.utf8.count + 4)
-                for byte in field.utf8 {
-                    if byte == 0x22 { quoted.append(0x22) }
-                    quoted.append(byte)
+            if index > 0 { bytes.append(0x2C) }
+            var field = field
+            field.withUTF8 { utf8 in
+                guard utf8.contains(where: { $0 == 0x2C || $0 == 0x22 || $0 == 0x0A || $0 == 0x0D }) else {
+                    bytes.append(contentsOf: utf8)
+                    return
                 }
-                quoted.append(0x22)
-                line += String(decoding: quoted, as: UTF8.self)
-            } else {
-                line += field
+                bytes.append(0x22)
+                for byte in utf8 {
+                    if byte == 0x22 { bytes.append(0x22) }
+                    bytes.append(byte)
+                }
+                bytes.append(0x22)
             }
         }
-        line += "\r\n"
-        return line
+        bytes.append(0x0D)
+        bytes.append(0x0A)
     }
 }

@@ -16,33 +16,38 @@ public enum JournalStream {
         for row in try c.query("SELECT id, code FROM relief.dimension_values").rows {
             codes[try row.decode(Int.self, at: 0)] = try row.decode(String.self, at: 1)
         }
-        func code(_ field: String?) -> String? { field.flatMap { Int($0) }.flatMap { codes[$0] } }
+        func code(_ id: Int64?) -> String? { id.flatMap { codes[Int($0)] } }
         var current: ExportEntry?
         var failure: (any Error)?
+        var fields = CopyFields()
         try c.copyOut(copyQuery(bookID: bookID, periods: periods)) { line in
             guard failure == nil else { return }
-            let f = CopyText.fields(line)
-            let seq = Int64(f[0] ?? "") ?? -1
+            fields.split(line)
+            let seq = fields.int64(0, in: line) ?? -1
             if current?.seq != seq {
                 if let entry = current {
                     do { try body(entry) } catch { failure = error }
                 }
+                // The entry's columns repeat on each of its posting rows: decoded once per entry.
                 current = ExportEntry(
-                    seq: seq, period: Period(yyyymm: Int(f[1] ?? "") ?? 0) ?? Period(year: 1, month: 1)!,
-                    voucherNumber: Int(f[2] ?? "") ?? 0, date: LocalDate(parsing: f[3] ?? "") ?? LocalDate(year: 1, month: 1, day: 1)!,
-                    description: f[8] ?? "", idempotencyKey: f[7] ?? "", createdBy: f[6] ?? "",
-                    reversesSeq: f[4].flatMap { Int64($0) }, hashHex: f[9] ?? "", postings: [],
-                    createdAtMicroseconds: Int64(f[5] ?? "") ?? 0, bookCode: bookCode)
+                    seq: seq, period: Period(yyyymm: Int(fields.int64(1, in: line) ?? 0)) ?? Period(year: 1, month: 1)!,
+                    voucherNumber: Int(fields.int64(2, in: line) ?? 0),
+                    date: LocalDate(parsing: fields.string(3, in: line) ?? "") ?? LocalDate(year: 1, month: 1, day: 1)!,
+                    description: fields.string(8, in: line) ?? "", idempotencyKey: fields.string(7, in: line) ?? "",
+                    createdBy: fields.string(6, in: line) ?? "", reversesSeq: fields.int64(4, in: line), hashHex: fields.string(9, in: line) ?? "",
+                    postings: [], createdAtMicroseconds: fields.int64(5, in: line) ?? 0, bookCode: bookCode)
             }
-            guard let lineText = f[10], let lineNumber = Int(lineText), let accountID = f[11].flatMap({ Int($0) }),
-                let account = accounts[accountID], let side = f[12].flatMap({ Side(rawValue: $0) }), let amount = f[13].flatMap({ Int64($0) })
+            guard let lineNumber = fields.int64(10, in: line), let accountID = fields.int64(11, in: line),
+                let account = accounts[Int(accountID)], let side = fields.string(12, in: line).flatMap({ Side(rawValue: $0) }),
+                let amount = fields.int64(13, in: line)
             else { return }
             current?.postings.append(ExportPosting(
-                line: lineNumber, account: account, side: side, amountFen: amount, isRed: f[4] != nil,
+                line: Int(lineNumber), account: account, side: side, amountFen: amount, isRed: !fields.isNull(4, in: line),
                 dimensions: Dimensions(
-                    enterprise: code(f[14]), supplier: code(f[15]), township: code(f[16]), category: code(f[17]), channel: code(f[18]),
-                    program: code(f[19])),
-                memo: f[20]))
+                    enterprise: code(fields.int64(14, in: line)), supplier: code(fields.int64(15, in: line)),
+                    township: code(fields.int64(16, in: line)), category: code(fields.int64(17, in: line)),
+                    channel: code(fields.int64(18, in: line)), program: code(fields.int64(19, in: line))),
+                memo: fields.string(20, in: line)))
         }
         if let failure { throw failure }
         if let entry = current { try body(entry) }

@@ -154,6 +154,7 @@ public enum Verifier {
         var previousHash = Chain.genesis
         var lastVoucher: [Int: Int] = [:]
         var monthly: [MonthKey: (Int64, Int64)] = [:]
+        var writer = CanonicalWriter()
 
         /// A close recorded at chain position N must carry hash N.
         func checkClose(closes: [Int64: [(period: Int, head: [UInt8])]], report: inout VerificationReport) {
@@ -176,7 +177,9 @@ public enum Verifier {
             lastSeq = entry.seq
 
             let storedHash = Hex.decode(entry.hashHex) ?? []
-            let computed = Chain.next(previous: previousHash, canonicalText: entry.canonicalText)
+            writer.reset()
+            entry.writeCanonicalText(into: &writer)
+            let computed = Chain.next(previous: previousHash, canonicalBytes: writer.bytes)
             if computed != storedHash {
                 problem("stored hash \(entry.hashHex.prefix(16))… ≠ recomputed \(Chain.hex(computed).prefix(16))…: the entry or its postings changed after it was written")
             }

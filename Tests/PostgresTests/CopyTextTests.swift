@@ -28,4 +28,30 @@ struct CopyTextTests {
         }
         #expect(line.withUnsafeBufferPointer { CopyText.fields($0) } == values)
     }
+
+    @Test func reusedFieldsSplitDecodeTextAndIntegersAndSeeNulls() {
+        var split = CopyFields()
+        let first = Array("42	-7	\\N	\N	采购\t单		9223372036854775807	-9223372036854775808	9223372036854775808	1x".utf8)
+        first.withUnsafeBufferPointer { line in
+            split.split(line)
+            #expect(split.count == 11)
+            #expect(split.int64(0, in: line) == 42)
+            #expect(split.int64(1, in: line) == -7)
+            #expect(split.string(2, in: line) == "\\N", "an escaped backslash before N is text")
+            #expect(split.isNull(2, in: line) == false)
+            #expect(split.isNull(3, in: line) && split.string(3, in: line) == nil && split.int64(3, in: line) == nil)
+            #expect(split.string(4, in: line) == "采购\t单")
+            #expect(split.string(5, in: line) == "" && split.int64(5, in: line) == nil)
+            #expect(split.int64(6, in: line) == Int64.max)
+            #expect(split.int64(7, in: line) == Int64.min)
+            #expect(split.int64(8, in: line) == nil, "one past Int64.max")
+            #expect(split.int64(9, in: line) == nil, "not a number")
+            #expect(split.string(11, in: line) == nil && split.isNull(11, in: line), "past the last field")
+        }
+        let second = Array("7".utf8)
+        second.withUnsafeBufferPointer { line in
+            split.split(line)
+            #expect(split.count == 1 && split.int64(0, in: line) == 7)
+        }
+    }
 }

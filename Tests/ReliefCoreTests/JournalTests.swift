@@ -86,6 +86,34 @@ struct ChainTests {
         #expect(first == Chain.sha256(Chain.genesis + Array("x\n".utf8)))
     }
 
+    @Test func oneReusedWriterWritesTheSameBytesAsTheTextForms() {
+        var entry = draft([posting("102", .debit, 1_800_000), posting("403", .credit, 1_800_000)], key: "k\\1")
+        entry.postings[0].dimensions = Dimensions(enterprise: "E|1", supplier: "S", township: "T", category: "C", channel: "832平台", program: "P")
+        entry.postings[1].memo = "行\r\n尾"
+        var writer = CanonicalWriter()
+        writer.header(
+            bookCode: "main", seq: 1, period: entry.date.period, voucherNumber: 1, date: entry.date, reversesSeq: nil,
+            createdAtMicroseconds: 0, createdBy: "x", idempotencyKey: "y", description: "z")
+        writer.reset()
+        for seq: Int64 in [Int64.max, 0] {
+            writer.reset()
+            writer.header(
+                bookCode: "main", seq: seq, period: entry.date.period, voucherNumber: 12, date: entry.date, reversesSeq: -5,
+                createdAtMicroseconds: -1, createdBy: "cli:root", idempotencyKey: entry.idempotencyKey, description: entry.description)
+            for (index, p) in entry.postings.enumerated() {
+                writer.posting(line: index + 1, accountCode: p.accountCode, side: p.side, amountFen: p.amount.fen, dimensions: p.dimensions, memo: p.memo)
+            }
+            let text = CanonicalText.entry(
+                EntryDraft(idempotencyKey: entry.idempotencyKey, date: entry.date, description: entry.description, postings: entry.postings, reversesSeq: -5),
+                bookCode: "main", seq: seq, voucherNumber: 12, createdAtMicroseconds: -1, createdBy: "cli:root")
+            #expect(String(decoding: writer.bytes, as: UTF8.self) == text)
+            #expect(Chain.next(previous: Chain.genesis, canonicalBytes: writer.bytes) == Chain.next(previous: Chain.genesis, canonicalText: text))
+        }
+        #expect(String(decoding: writer.bytes, as: UTF8.self).hasPrefix("E|main|0|2020-05|12|2020-05-12|-5|1969-12-31T23:59:59.999999Z|cli:root|k\\\\1|"))
+        #expect(String(decoding: writer.bytes, as: UTF8.self).contains("P|1|102|D|1800000|E\\|1|S|T|C|832平台|P|\n"))
+        #expect(String(decoding: writer.bytes, as: UTF8.self).hasSuffix("P|2|403|C|1800000|||||||行\\r\\n尾\n"))
+    }
+
     @Test func timestampsAreUTCWithSixFractionDigits() {
         #expect(Timestamp.iso8601(microseconds: 0) == "1970-01-01T00:00:00.000000Z")
         #expect(Timestamp.iso8601(microseconds: 1_590_000_000_123_456) == "2020-05-20T18:40:00.123456Z")

@@ -76,6 +76,12 @@ struct ProgramTests {
             return (mismatches, reports, try Verifier.verify(c, bookCode: "main").problems.map(\.message))
         }
         #expect(mismatches == 0)
+        // 0014: the trigger probes purchases by primary key whatever its cached plan's statistics
+        // said (a hash join over every purchase of a long import was quadratic).
+        let settings = try await books.admin.run { c in
+            try c.query("SELECT array_to_string(proconfig, ',') FROM pg_proc WHERE proname = 'add_purchase_month_totals'").single().decode(String.self, at: 0)
+        }
+        #expect(["enable_seqscan=off", "enable_hashjoin=off", "enable_mergejoin=off"].allSatisfy(settings.contains), "\(settings)")
         // May's 累计采购 total is the sum of every eligible line from January to May.
         let eligibleThroughMay = try await books.admin.run { c in
             try c.query(

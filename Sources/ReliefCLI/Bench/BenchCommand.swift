@@ -23,9 +23,20 @@ struct Bench: AsyncParsableCommand {
     var home: String?
     @Option(help: "Seconds per posting run (default 3 with --quick, 10 otherwise).")
     var seconds: Int?
+    @Option(help: "Purchase lines of the bulk import (c) (default 10,000 with --quick, 1,000,000 otherwise).")
+    var importLines: Int?
+    @Flag(help: "Stop after the bulk import (c): its figures alone, e.g. to see how they grow with --import-lines.")
+    var importOnly = false
+
+    func validate() throws {
+        if let seconds, !(1...3_600).contains(seconds) { throw ValidationError("--seconds must be 1 to 3600") }
+        if let importLines, !(2...10_000_000).contains(importLines) { throw ValidationError("--import-lines must be 2 to 10000000") }
+    }
 
     func run() async throws {
-        let plan = BenchPlan(quick: quick, secondsOverride: seconds)
+        var plan = BenchPlan(quick: quick, secondsOverride: seconds)
+        if let importLines { plan.importLines = importLines }
+        plan.importOnly = importOnly
         let folder = home ?? NSTemporaryDirectory() + "relief-bench-\(ProcessInfo.processInfo.processIdentifier)"
         let cluster = EmbeddedPostgres(home: folder, databaseName: "bench", superuser: "relief")
         print("relief bench\(quick ? " --quick" : ""): cluster in \(folder)")
@@ -56,6 +67,8 @@ struct BenchPlan: Sendable {
     var postingCheckpoints: [Int]
     /// Times each report runs (the median is shown).
     var reportRepeats = 5
+    /// Stop after (c).
+    var importOnly = false
 
     init(quick: Bool, secondsOverride: Int?) {
         self.quick = quick

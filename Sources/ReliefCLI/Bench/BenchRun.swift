@@ -31,6 +31,7 @@ struct BenchRun {
     private func phases(_ report: inout BenchReport, database: ReliefDatabase, admin: Connection) async throws {
         try await machine(&report, admin: admin)
         let importedLines = try await bulkImport(&report, admin: admin)
+        if plan.importOnly { return }
         let template = try await purchaseTemplate(admin)
         let (bytesBefore, entriesBefore) = try await bookBytes(admin)
         var postingRates: [Int: Double] = [:]

@@ -110,9 +110,13 @@ public struct CSVJournalWriter: JournalWriter, ByteJournalWriter, Sendable {
         try encode(header(accounts: accounts))
     }
 
-    /// The entry's rows in ``encoding``.
+    /// The entry's rows in ``encoding`` (UTF-8 rows are written as bytes from the start).
     public mutating func entryBytes(_ entry: ExportEntry) throws(JournalEncodingError) -> [UInt8] {
-        try encode(self.entry(entry))
+        guard encoding == .utf8BOM else { return try encode(self.entry(entry)) }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(entry.postings.count * 256)
+        for posting in entry.postings { CSV.appendRow(Self.cells(entry, posting), to: &bytes) }
+        return bytes
     }
 
     /// Nothing.

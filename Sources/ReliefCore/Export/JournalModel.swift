@@ -101,15 +101,22 @@ extension ExportEntry {
     /// The chain's canonical text of this entry (docs/CHAIN.md), so that an export can be checked
     /// offline against the hashes it carries.
     public var canonicalText: String {
-        var text = CanonicalText.header(
+        var writer = CanonicalWriter()
+        writeCanonicalText(into: &writer)
+        return String(decoding: writer.bytes, as: UTF8.self)
+    }
+
+    /// Appends this entry's canonical text to `writer` (the verifier reuses one writer).
+    public func writeCanonicalText(into writer: inout CanonicalWriter) {
+        writer.header(
             bookCode: bookCode, seq: seq, period: period, voucherNumber: voucherNumber, date: date, reversesSeq: reversesSeq,
             createdAtMicroseconds: createdAtMicroseconds, createdBy: createdBy, idempotencyKey: idempotencyKey,
             description: description)
         for posting in postings {
-            text += CanonicalText.posting(
+            writer.posting(
                 line: posting.line, accountCode: posting.account.code, side: posting.side, amountFen: posting.amountFen,
-                dimensions: posting.dimensions.ordered, memo: posting.memo)
+                dimensions: posting.dimensions, memo: posting.memo)
         }
-        return text
     }
+
 }
