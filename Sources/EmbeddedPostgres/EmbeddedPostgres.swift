@@ -398,9 +398,11 @@ public struct EmbeddedPostgres: Sendable {
         throws(EmbeddedPostgresError)
     {
         // pg_ctl hands -o to /bin/sh; the socket folder only holds [A-Za-z0-9._+/-] (see ClusterLayout).
+        // JIT off: the books run many short statements whose row estimates can be large, and LLVM
+        // compiled a 2 ms check for 10–50 ms on every call (docs/BENCHMARKS.md, 0016).
         let serverOptions =
             "-c listen_addresses='' -k '\(layout.socketDirectory)' -p \(Self.port) "
-            + "-c unix_socket_permissions=0700 -c max_connections=\(Self.maximumConnections)"
+            + "-c unix_socket_permissions=0700 -c max_connections=\(Self.maximumConnections) -c jit=off"
         let arguments = [
             "start", "-D", layout.dataDirectory, "-l", layout.logFile, "-w", "-t",
             String(Self.pgCtlWaitSeconds),
