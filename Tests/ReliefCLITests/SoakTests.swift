@@ -28,7 +28,9 @@ struct SoakTests {
     /// A run goes on past its seconds until its minimums are in, stops for good once they are, and
     /// never runs past its overtime.
     @Test func theScheduleRunsUntilItsMinimumsAreInAndThenStops() async throws {
-        let owed = SoakSchedule(seconds: 1, minimumAcknowledged: 2, minimumCrashes: 1)
+        // Overtime far away: on a loaded machine (the whole suite runs at once) the steps below
+        // once took more than the default six seconds, and the hard end stopped the run early.
+        let owed = SoakSchedule(seconds: 1, minimumAcknowledged: 2, minimumCrashes: 1, overtimeFactor: 600)
         try await Task.sleep(for: .milliseconds(1_100))
         #expect(await owed.isRunning())
         await owed.noteAcknowledged()
@@ -43,6 +45,10 @@ struct SoakTests {
         #expect(await plain.isRunning())
         try await Task.sleep(for: .milliseconds(1_100))
         #expect(await plain.isRunning() == false)
+        // The hard end stops a run whose minimums never come in.
+        let never = SoakSchedule(seconds: 1, minimumAcknowledged: 1, minimumCrashes: 1, overtimeFactor: 1)
+        try await Task.sleep(for: .milliseconds(1_100))
+        #expect(await never.isRunning() == false)
     }
 
     /// The checker is not a rubber stamp: writes that are not in the books are reported.

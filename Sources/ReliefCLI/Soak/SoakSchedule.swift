@@ -17,11 +17,11 @@ actor SoakSchedule {
     /// When the run stopped sending new writes; clients may still retry for the grace period.
     private(set) var stopped: ContinuousClock.Instant?
 
-    init(seconds: Int, minimumAcknowledged: Int, minimumCrashes: Int) {
-        precondition(seconds > 0 && minimumAcknowledged >= 0 && minimumCrashes >= 0)
+    init(seconds: Int, minimumAcknowledged: Int, minimumCrashes: Int, overtimeFactor: Int = SoakSchedule.overtimeFactor) {
+        precondition(seconds > 0 && minimumAcknowledged >= 0 && minimumCrashes >= 0 && overtimeFactor >= 1)
         started = clock.now
         end = started + .seconds(seconds)
-        hardEnd = started + .seconds(seconds * Self.overtimeFactor)
+        hardEnd = started + .seconds(seconds * overtimeFactor)
         self.minimumAcknowledged = minimumAcknowledged
         self.minimumCrashes = minimumCrashes
     }
