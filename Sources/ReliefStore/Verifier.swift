@@ -54,11 +54,24 @@ public enum Verifier {
         for row in try c.query("SELECT chain_seq, period, chain_head FROM relief.period_closes WHERE book_id = $1", [bookID]).rows {
             closes[try row.decode(Int64.self, at: 0), default: []].append((try row.decode(Int.self, at: 1), try row.decode(PostgresBytes.self, at: 2).bytes))
         }
-        var state = StreamState()
-        try JournalStream.forEach(c, bookCode: bookCode) { entry in
-            state.checkClose(closes: closes, report: &report)
-            state.check(entry, report: &report)
+        // The connection's thread reads the rows; a second thread recomputes the chain and checks.
+        let checker = StreamChecker(report: report)
+        let closeHeads = closes
+        let pipeline = BatchPipeline<ExportEntry>(name: "relief.verify") { batch in
+            for entry in batch {
+                checker.state.checkClose(closes: closeHeads, report: &checker.report)
+                checker.state.check(entry, report: &checker.report)
+            }
         }
+        do {
+            try JournalStream.forEach(c, bookCode: bookCode) { entry in try pipeline.send(entry) }
+        } catch {
+            try? pipeline.finish()
+            throw error
+        }
+        try pipeline.finish()
+        let state = checker.state
+        report = checker.report
         state.checkClose(closes: closes, report: &report)
 
         // The books row must point at the last entry.
@@ -141,6 +154,15 @@ public enum Verifier {
                 report.add(.init(message: "closing balance of account id \(account) at \(period): recorded \(storedDebit) / \(storedCredit) fen, postings add up to \(debit) / \(credit)"))
             }
         }
+    }
+
+    /// The stream's state and findings, used by one thread at a time: the pipeline's worker while
+    /// entries stream, the verifying thread after ``BatchPipeline/finish()``.
+    final class StreamChecker: @unchecked Sendable {
+        var state = StreamState()
+        var report: VerificationReport
+
+        init(report: VerificationReport) { self.report = report }
     }
 
     struct MonthKey: Hashable {
