@@ -85,6 +85,9 @@ public actor Connection {
     private nonisolated let cancelToken: CancelToken
     private var handle: OpaquePointer?
     private var savepointDepth = 0
+    /// The configuration this connection was opened with (a second connection, such as
+    /// ``SideCopy``'s, opens with the same).
+    public private(set) var configuration: ConnectionConfiguration?
     private let logger: Logger
 
     public nonisolated var unownedExecutor: UnownedSerialExecutor {
@@ -112,6 +115,7 @@ public actor Connection {
     }
 
     private func open(_ configuration: ConnectionConfiguration) throws(PostgresError) {
+        self.configuration = configuration
         let conn = PQconnectdb(configuration.conninfo)
         handle = conn
         guard let conn, PQstatus(conn) == CONNECTION_OK else {
