@@ -178,6 +178,27 @@ public enum Verifier {
         var monthly: [MonthKey: (Int64, Int64)] = [:]
         var writer = CanonicalWriter()
 
+        /// True when `hex` (either case) spells `bytes`: the stored hash against the recomputed
+        /// one without decoding it into an array first.
+        static func hex(_ hex: String, spells bytes: [UInt8]) -> Bool {
+            var hex = hex
+            return hex.withUTF8 { utf8 in
+                guard utf8.count == bytes.count * 2 else { return false }
+                func nibble(_ c: UInt8) -> UInt8? {
+                    switch c {
+                    case UInt8(ascii: "0")...UInt8(ascii: "9"): return c - UInt8(ascii: "0")
+                    case UInt8(ascii: "a")...UInt8(ascii: "f"): return c - UInt8(ascii: "a") + 10
+                    case UInt8(ascii: "A")...UInt8(ascii: "F"): return c - UInt8(ascii: "A") + 10
+                    default: return nil
+                    }
+                }
+                for (index, byte) in bytes.enumerated() {
+                    guard let high = nibble(utf8[2 * index]), let low = nibble(utf8[2 * index + 1]), high << 4 | low == byte else { return false }
+                }
+                return true
+            }
+        }
+
         /// A close recorded at chain position N must carry hash N.
         func checkClose(closes: [Int64: [(period: Int, head: [UInt8])]], report: inout VerificationReport) {
             for close in closes[lastSeq] ?? [] where close.head != previousHash {
@@ -198,11 +219,12 @@ public enum Verifier {
             lastVoucher[periodNumber] = entry.voucherNumber
             lastSeq = entry.seq
 
-            let storedHash = Hex.decode(entry.hashHex) ?? []
             writer.reset()
             entry.writeCanonicalText(into: &writer)
             let computed = Chain.next(previous: previousHash, canonicalBytes: writer.bytes)
-            if computed != storedHash {
+            let matches = Self.hex(entry.hashHex, spells: computed)
+            let storedHash = matches ? computed : Hex.decode(entry.hashHex) ?? []
+            if !matches {
                 problem("stored hash \(entry.hashHex.prefix(16))… ≠ recomputed \(Chain.hex(computed).prefix(16))…: the entry or its postings changed after it was written")
             }
             if entry.date.period != entry.period { problem("dated \(entry.date) but filed in period \(entry.period)") }
