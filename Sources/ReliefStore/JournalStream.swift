@@ -88,7 +88,14 @@ public enum JournalStream {
     ) throws {
         let snapshot = try c.query("SELECT pg_export_snapshot()").single().decode(String.self, at: 0)
         let lookups = try Lookups(c, bookCode: bookCode)
-        guard snapshot.allSatisfy({ $0.isHexDigit || $0 == "-" }) else {
+        // The second connection must read as this one does: same role, and no row-level security
+        // setting of a session (none is set outside a transaction today; if one ever is, read here).
+        let identity = try c.query("SELECT current_user::text, coalesce(current_setting('relief.enterprise_id', true), '')").single()
+        let user = try identity.decode(String.self, at: 0)
+        let enterprise = try identity.decode(String.self, at: 1)
+        guard snapshot.allSatisfy({ $0.isHexDigit || $0 == "-" }), enterprise.isEmpty,
+            !user.isEmpty, user.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") })
+        else {
             try withoutJIT(c) { try nestedLoop(c, lookups: lookups, periods: nil, fromSeq: nil, body) }
             return
         }
@@ -96,7 +103,10 @@ public enum JournalStream {
         do {
             side = try SideCopy(
                 configuration: configuration,
-                setup: ["BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", "SET TRANSACTION SNAPSHOT '\(snapshot)'"],
+                setup: [
+                    "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", "SET TRANSACTION SNAPSHOT '\(snapshot)'",
+                    "DO $$BEGIN IF current_user <> '\(user)' THEN RAISE EXCEPTION 'another role'; END IF; END$$",
+                ],
                 sql: postingsCopyQuery, parse: { PostingRow($0, $1) })
         } catch {
             // No second connection (connection limit, authentication): one connection, same snapshot.
