@@ -85,6 +85,9 @@ public actor Connection {
     private nonisolated let cancelToken: CancelToken
     private var handle: OpaquePointer?
     private var savepointDepth = 0
+    /// The configuration this connection was opened with (a second connection, such as
+    /// ``SideCopy``'s, opens with the same).
+    public private(set) var configuration: ConnectionConfiguration?
     private let logger: Logger
 
     public nonisolated var unownedExecutor: UnownedSerialExecutor {
@@ -112,6 +115,7 @@ public actor Connection {
     }
 
     private func open(_ configuration: ConnectionConfiguration) throws(PostgresError) {
+        self.configuration = configuration
         let conn = PQconnectdb(configuration.conninfo)
         handle = conn
         guard let conn, PQstatus(conn) == CONNECTION_OK else {
@@ -334,6 +338,45 @@ public actor Connection {
     /// Runs `COPY … TO STDOUT` and hands each data row (one line, without its newline in text
     /// format) to `consume`, streaming: nothing is buffered beyond one row.
     public func copyOut(_ sql: String, _ consume: (UnsafeBufferPointer<UInt8>) throws -> Void) throws {
+        try copyOutMessages(sql) { message in
+            var count = message.count
+            if count > 0 && message[count - 1] == 0x0a { count -= 1 }
+            try consume(UnsafeBufferPointer(rebasing: message[0..<count]))
+        }
+    }
+
+    /// Runs `COPY … TO STDOUT (FORMAT binary)` and hands each row to `consume` with its fields
+    /// split (``CopyBinaryFields``; the buffer is valid only during the call), streaming like
+    /// ``copyOut(_:_:)``. Binary rows need no escaping on either side and carry integers, dates,
+    /// timestamps and `bytea` in fixed binary forms, so both the server and this side spend less
+    /// per field than with text.
+    public func copyOutBinary(_ sql: String, _ consume: (UnsafeBufferPointer<UInt8>, CopyBinaryFields) throws -> Void) throws {
+        var fields = CopyBinaryFields()
+        var headerSeen = false
+        var ended = false
+        try copyOutMessages(sql) { message in
+            var offset = 0
+            if !headerSeen {
+                offset = try CopyBinaryFields.headerLength(message)
+                headerSeen = true
+            }
+            // The server sends one row per message (the header rides with the first, the
+            // end marker comes alone); any number is accepted.
+            while offset < message.count {
+                guard !ended else { throw PostgresError(kind: .copy, message: "malformed binary COPY data: rows after the end marker") }
+                guard let next = try fields.split(message, at: offset) else {
+                    ended = true
+                    offset += 2
+                    continue
+                }
+                try consume(message, fields)
+                offset = next
+            }
+        }
+    }
+
+    /// Runs `COPY … TO STDOUT` and hands each CopyData message, as sent, to `consume`.
+    private func copyOutMessages(_ sql: String, _ consume: (UnsafeBufferPointer<UInt8>) throws -> Void) throws {
         let conn = try requireHandle()
         let start = PQexec(conn, sql)
         if PQresultStatus(start) != PGRES_COPY_OUT {
@@ -348,11 +391,9 @@ public actor Connection {
             let length = PQgetCopyData(conn, &buffer, 0)
             if length > 0, let buffer {
                 if consumerError == nil {
-                    var count = Int(length)
-                    if count > 0 && buffer[count - 1] == 0x0a { count -= 1 }
                     let bytes = UnsafeRawPointer(buffer).assumingMemoryBound(to: UInt8.self)
                     do {
-                        try consume(UnsafeBufferPointer(start: bytes, count: count))
+                        try consume(UnsafeBufferPointer(start: bytes, count: Int(length)))
                     } catch {
                         consumerError = error
                         cancel()

@@ -175,3 +175,98 @@ public struct CopyFields: Sendable {
     }
 }
 
+
+/// The fields of one row of a binary COPY (`COPY … TO STDOUT (FORMAT binary)`): where each starts
+/// and how long it is, kept from row to row so that millions of rows split without allocating.
+/// Values are in PostgreSQL's binary send formats: big-endian integers, raw bytes for `bytea`,
+/// UTF-8 for `text`, one byte for `"char"`, days since 2000-01-01 for `date`, microseconds since
+/// 2000-01-01 UTC for `timestamptz`.
+public struct CopyBinaryFields: Sendable {
+    private var starts: [Int] = []
+    private var lengths: [Int] = []
+
+    /// An empty split.
+    public init() {
+        starts.reserveCapacity(32)
+        lengths.reserveCapacity(32)
+    }
+
+    /// The number of fields of the last row split.
+    public var count: Int { starts.count }
+
+    /// Splits the row that starts at `offset` of `data`: returns the offset after it, or nil when
+    /// `data` holds the end-of-data marker there (a field count of −1).
+    mutating func split(_ data: UnsafeBufferPointer<UInt8>, at offset: Int) throws(PostgresError) -> Int? {
+        starts.removeAll(keepingCapacity: true)
+        lengths.removeAll(keepingCapacity: true)
+        guard offset + 2 <= data.count else { throw Self.malformed("a row is cut short") }
+        let fieldCount = Int(Int16(bitPattern: UInt16(data[offset]) << 8 | UInt16(data[offset + 1])))
+        if fieldCount == -1 { return nil }
+        guard fieldCount >= 0 else { throw Self.malformed("negative field count") }
+        var position = offset + 2
+        for _ in 0..<fieldCount {
+            guard position + 4 <= data.count else { throw Self.malformed("a field length is cut short") }
+            let length = Int(Int32(bitPattern: Self.uint32(data, at: position)))
+            position += 4
+            if length < 0 {
+                starts.append(position)
+                lengths.append(-1)
+                continue
+            }
+            guard position + length <= data.count else { throw Self.malformed("a field is cut short") }
+            starts.append(position)
+            lengths.append(length)
+            position += length
+        }
+        return position
+    }
+
+    /// True when field `index` is NULL or missing.
+    public func isNull(_ index: Int) -> Bool {
+        index >= lengths.count || lengths[index] < 0
+    }
+
+    /// Field `index` as a signed integer of 1, 2, 4 or 8 bytes (`"char"`, `smallint`, `integer`,
+    /// `date`, `bigint`, `timestamptz`); nil for NULL, a missing field or another width.
+    public func int64(_ index: Int, in row: UnsafeBufferPointer<UInt8>) -> Int64? {
+        guard index < lengths.count else { return nil }
+        let start = starts[index]
+        switch lengths[index] {
+        case 8: return Int64(bitPattern: UInt64(Self.uint32(row, at: start)) << 32 | UInt64(Self.uint32(row, at: start + 4)))
+        case 4: return Int64(Int32(bitPattern: Self.uint32(row, at: start)))
+        case 2: return Int64(Int16(bitPattern: UInt16(row[start]) << 8 | UInt16(row[start + 1])))
+        case 1: return Int64(Int8(bitPattern: row[start]))
+        default: return nil
+        }
+    }
+
+    /// Field `index`'s bytes (valid while `row` is); nil for NULL or a missing field.
+    public func bytes(_ index: Int, in row: UnsafeBufferPointer<UInt8>) -> UnsafeBufferPointer<UInt8>? {
+        guard index < lengths.count, lengths[index] >= 0 else { return nil }
+        return UnsafeBufferPointer(rebasing: row[starts[index]..<starts[index] + lengths[index]])
+    }
+
+    /// Field `index` as UTF-8 text; nil for NULL or a missing field.
+    public func string(_ index: Int, in row: UnsafeBufferPointer<UInt8>) -> String? {
+        bytes(index, in: row).map { String(decoding: $0, as: UTF8.self) }
+    }
+
+    private static func uint32(_ data: UnsafeBufferPointer<UInt8>, at position: Int) -> UInt32 {
+        UInt32(data[position]) << 24 | UInt32(data[position + 1]) << 16 | UInt32(data[position + 2]) << 8 | UInt32(data[position + 3])
+    }
+
+    private static func malformed(_ what: String) -> PostgresError {
+        PostgresError(kind: .copy, message: "malformed binary COPY data: \(what)")
+    }
+
+    /// The binary COPY signature that starts the data: `PGCOPY\n\377\r\n\0`.
+    static let signature: [UInt8] = [0x50, 0x47, 0x43, 0x4f, 0x50, 0x59, 0x0a, 0xff, 0x0d, 0x0a, 0x00]
+
+    /// The length of the header at the start of `data` (signature, flags, extension), or throws.
+    static func headerLength(_ data: UnsafeBufferPointer<UInt8>) throws(PostgresError) -> Int {
+        guard data.count >= 19, Array(data[0..<11]) == signature else { throw malformed("no PGCOPY signature") }
+        let extensionLength = Int(uint32(data, at: 15))
+        guard 19 + extensionLength <= data.count else { throw malformed("the header extension is cut short") }
+        return 19 + extensionLength
+    }
+}

@@ -179,6 +179,11 @@ public struct CanonicalWriter: Sendable {
     public mutating func text(_ value: String) {
         var value = value
         value.withUTF8 { utf8 in
+            // Most text has nothing to escape: one copy.
+            guard utf8.contains(where: { $0 == 0x5c || $0 == 0x7c || $0 == 0x0a || $0 == 0x0d }) else {
+                bytes.append(contentsOf: utf8)
+                return
+            }
             for byte in utf8 {
                 switch byte {
                 case 0x5c: bytes.append(0x5c); bytes.append(0x5c)

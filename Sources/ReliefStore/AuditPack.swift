@@ -42,21 +42,56 @@ public enum JournalExport {
             try handle.write(contentsOf: try XLSXWriter.write(sheetName: "序时账", rows: [JournalWriters.xlsxHeader] + rows))
             return count
         }
-        var writer = JournalWriters.make(format, gb18030: gb18030)
-        var buffer: [UInt8] = []
-        buffer.reserveCapacity(1 << 20)
+        // The connection's thread reads the rows; a second thread formats and writes them.
+        let sink = JournalSink(writer: JournalWriters.make(format, gb18030: gb18030), handle: handle)
+        try sink.header(accounts: accounts)
+        let pipeline = BatchPipeline<ExportEntry>(name: "relief.export") { batch in try sink.write(batch) }
+        do {
+            try JournalStream.forEach(c, bookCode: bookCode, periods: periods) { entry in
+                count += 1
+                try pipeline.send(entry)
+            }
+        } catch {
+            try? pipeline.finish()
+            throw error
+        }
+        try pipeline.finish()
+        try sink.footer()
+        return count
+    }
+}
+
+/// A text writer and its file, used by one thread at a time: the exporting thread before and
+/// after the pipeline, its worker thread in between (the pipeline's lock orders the hand-overs).
+private final class JournalSink: @unchecked Sendable {
+    private var writer: any ByteJournalWriter
+    private let handle: FileHandle
+    private var buffer: [UInt8] = []
+
+    init(writer: any ByteJournalWriter, handle: FileHandle) {
+        self.writer = writer
+        self.handle = handle
+        buffer.reserveCapacity((1 << 20) + 64 * 1024)
+    }
+
+    func header(accounts: [Account]) throws {
         buffer += try writer.headerBytes(accounts: accounts)
-        try JournalStream.forEach(c, bookCode: bookCode, periods: periods) { entry in
-            count += 1
+    }
+
+    func write(_ entries: [ExportEntry]) throws {
+        for entry in entries {
             buffer += try writer.entryBytes(entry)
             if buffer.count >= 1 << 20 {
                 try handle.write(contentsOf: buffer)
                 buffer.removeAll(keepingCapacity: true)
             }
         }
+    }
+
+    func footer() throws {
         buffer += try writer.footerBytes()
         try handle.write(contentsOf: buffer)
-        return count
+        buffer.removeAll()
     }
 }
 

@@ -54,11 +54,24 @@ public enum Verifier {
         for row in try c.query("SELECT chain_seq, period, chain_head FROM relief.period_closes WHERE book_id = $1", [bookID]).rows {
             closes[try row.decode(Int64.self, at: 0), default: []].append((try row.decode(Int.self, at: 1), try row.decode(PostgresBytes.self, at: 2).bytes))
         }
-        var state = StreamState()
-        try JournalStream.forEach(c, bookCode: bookCode) { entry in
-            state.checkClose(closes: closes, report: &report)
-            state.check(entry, report: &report)
+        // The connection's thread reads the rows; a second thread recomputes the chain and checks.
+        let checker = StreamChecker(report: report)
+        let closeHeads = closes
+        let pipeline = BatchPipeline<ExportEntry>(name: "relief.verify") { batch in
+            for entry in batch {
+                checker.state.checkClose(closes: closeHeads, report: &checker.report)
+                checker.state.check(entry, report: &checker.report)
+            }
         }
+        do {
+            try JournalStream.forEach(c, bookCode: bookCode) { entry in try pipeline.send(entry) }
+        } catch {
+            try? pipeline.finish()
+            throw error
+        }
+        try pipeline.finish()
+        let state = checker.state
+        report = checker.report
         state.checkClose(closes: closes, report: &report)
 
         // The books row must point at the last entry.
@@ -143,6 +156,15 @@ public enum Verifier {
         }
     }
 
+    /// The stream's state and findings, used by one thread at a time: the pipeline's worker while
+    /// entries stream, the verifying thread after ``BatchPipeline/finish()``.
+    final class StreamChecker: @unchecked Sendable {
+        var state = StreamState()
+        var report: VerificationReport
+
+        init(report: VerificationReport) { self.report = report }
+    }
+
     struct MonthKey: Hashable {
         var accountID: Int
         var period: Int
@@ -155,6 +177,27 @@ public enum Verifier {
         var lastVoucher: [Int: Int] = [:]
         var monthly: [MonthKey: (Int64, Int64)] = [:]
         var writer = CanonicalWriter()
+
+        /// True when `hex` (either case) spells `bytes`: the stored hash against the recomputed
+        /// one without decoding it into an array first.
+        static func hex(_ hex: String, spells bytes: [UInt8]) -> Bool {
+            var hex = hex
+            return hex.withUTF8 { utf8 in
+                guard utf8.count == bytes.count * 2 else { return false }
+                func nibble(_ c: UInt8) -> UInt8? {
+                    switch c {
+                    case UInt8(ascii: "0")...UInt8(ascii: "9"): return c - UInt8(ascii: "0")
+                    case UInt8(ascii: "a")...UInt8(ascii: "f"): return c - UInt8(ascii: "a") + 10
+                    case UInt8(ascii: "A")...UInt8(ascii: "F"): return c - UInt8(ascii: "A") + 10
+                    default: return nil
+                    }
+                }
+                for (index, byte) in bytes.enumerated() {
+                    guard let high = nibble(utf8[2 * index]), let low = nibble(utf8[2 * index + 1]), high << 4 | low == byte else { return false }
+                }
+                return true
+            }
+        }
 
         /// A close recorded at chain position N must carry hash N.
         func checkClose(closes: [Int64: [(period: Int, head: [UInt8])]], report: inout VerificationReport) {
@@ -176,11 +219,12 @@ public enum Verifier {
             lastVoucher[periodNumber] = entry.voucherNumber
             lastSeq = entry.seq
 
-            let storedHash = Hex.decode(entry.hashHex) ?? []
             writer.reset()
             entry.writeCanonicalText(into: &writer)
             let computed = Chain.next(previous: previousHash, canonicalBytes: writer.bytes)
-            if computed != storedHash {
+            let matches = Self.hex(entry.hashHex, spells: computed)
+            let storedHash = matches ? computed : Hex.decode(entry.hashHex) ?? []
+            if !matches {
                 problem("stored hash \(entry.hashHex.prefix(16))… ≠ recomputed \(Chain.hex(computed).prefix(16))…: the entry or its postings changed after it was written")
             }
             if entry.date.period != entry.period { problem("dated \(entry.date) but filed in period \(entry.period)") }

@@ -278,6 +278,29 @@ struct JournalWriterTests {
         #expect(table.rows[8].cells[column("凭证号")] == "2020-06/1")
     }
 
+    @Test("CSV rows written field by field are the bytes of CSV.appendRow of their cells")
+    func csvRowsEqualTheirCells() throws {
+        let odd = ExportEntry(
+            seq: 12_345_678_901, period: Period(year: 2020, month: 1)!, voucherNumber: 7,
+            date: LocalDate(year: 987, month: 12, day: 3)!, description: "a\rb", idempotencyKey: "k,\"", createdBy: "x\r\ny",
+            reversesSeq: 3, hashHex: "ab",
+            postings: [
+                Sample.posting(1, Sample.bank, .debit, -5),
+                Sample.posting(2, Sample.donations, .credit, 7, red: true, dimensions: Sample.dimensions, memo: ""),
+                Sample.posting(10, Sample.surplus, .credit, 100, memo: "\"引号\""),
+            ], createdAtMicroseconds: 0, bookCode: "main")
+        let empty = ExportEntry(
+            seq: 9, period: Period(year: 2021, month: 2)!, voucherNumber: 1, date: LocalDate(year: 2021, month: 2, day: 1)!,
+            description: "", idempotencyKey: "k", createdBy: "b", reversesSeq: nil, hashHex: "", postings: [])
+        for entry in Sample.entries + [odd, empty] {
+            var expected: [UInt8] = []
+            for posting in entry.postings { CSV.appendRow(CSVJournalWriter.cells(entry, posting), to: &expected) }
+            var bytes: [UInt8] = []
+            CSVJournalWriter.appendRows(entry, to: &bytes)
+            #expect(bytes == expected, "entry \(entry.seq)")
+        }
+    }
+
     @Test("CSV in GB18030: no BOM, decodes back to the same cells")
     func csvGB18030() throws {
         let bytes = try Sample.bytes(CSVJournalWriter(encoding: .gb18030))

@@ -27,16 +27,21 @@ struct Bench: AsyncParsableCommand {
     var importLines: Int?
     @Flag(help: "Stop after the bulk import (c): its figures alone, e.g. to see how they grow with --import-lines.")
     var importOnly = false
+    @Option(help: "Time only export and verify (e): after the bulk import (c), fill the books to this many postings, then run (e).")
+    var exportPostings: Int?
 
     func validate() throws {
         if let seconds, !(1...3_600).contains(seconds) { throw ValidationError("--seconds must be 1 to 3600") }
         if let importLines, !(2...10_000_000).contains(importLines) { throw ValidationError("--import-lines must be 2 to 10000000") }
+        if let exportPostings, !(1...100_000_000).contains(exportPostings) { throw ValidationError("--export-postings must be 1 to 100000000") }
+        if exportPostings != nil && importOnly { throw ValidationError("--export-postings and --import-only exclude each other") }
     }
 
     func run() async throws {
         var plan = BenchPlan(quick: quick, secondsOverride: seconds)
         if let importLines { plan.importLines = importLines }
         plan.importOnly = importOnly
+        plan.exportPostings = exportPostings
         let folder = home ?? NSTemporaryDirectory() + "relief-bench-\(ProcessInfo.processInfo.processIdentifier)"
         let cluster = EmbeddedPostgres(home: folder, databaseName: "bench", superuser: "relief")
         print("relief bench\(quick ? " --quick" : ""): cluster in \(folder)")
@@ -69,6 +74,8 @@ struct BenchPlan: Sendable {
     var reportRepeats = 5
     /// Stop after (c).
     var importOnly = false
+    /// Run only (e), after (c), with the books filled to this many postings.
+    var exportPostings: Int?
 
     init(quick: Bool, secondsOverride: Int?) {
         self.quick = quick
