@@ -153,21 +153,27 @@ public enum CSV {
     public static func appendRow(_ fields: [String], to bytes: inout [UInt8]) {
         for (index, field) in fields.enumerated() {
             if index > 0 { bytes.append(0x2C) }
-            var field = field
-            field.withUTF8 { utf8 in
-                guard utf8.contains(where: { $0 == 0x2C || $0 == 0x22 || $0 == 0x0A || $0 == 0x0D }) else {
-                    bytes.append(contentsOf: utf8)
-                    return
-                }
-                bytes.append(0x22)
-                for byte in utf8 {
-                    if byte == 0x22 { bytes.append(0x22) }
-                    bytes.append(byte)
-                }
-                bytes.append(0x22)
-            }
+            appendField(field, to: &bytes)
         }
         bytes.append(0x0D)
         bytes.append(0x0A)
+    }
+
+    /// Appends one field: as is, or in double quotes with quotes doubled when it holds a comma,
+    /// quote, CR or LF.
+    static func appendField(_ field: String, to bytes: inout [UInt8]) {
+        var field = field
+        field.withUTF8 { utf8 in
+            guard utf8.contains(where: { $0 == 0x2C || $0 == 0x22 || $0 == 0x0A || $0 == 0x0D }) else {
+                bytes.append(contentsOf: utf8)
+                return
+            }
+            bytes.append(0x22)
+            for byte in utf8 {
+                if byte == 0x22 { bytes.append(0x22) }
+                bytes.append(byte)
+            }
+            bytes.append(0x22)
+        }
     }
 }

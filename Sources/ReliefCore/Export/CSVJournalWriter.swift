@@ -228,19 +228,7 @@ struct CSVCells {
     /// A text cell: as is, or in double quotes with quotes doubled when it holds a comma, quote,
     /// CR or LF.
     mutating func text(_ value: String) {
-        var value = value
-        value.withUTF8 { utf8 in
-            guard utf8.contains(where: { $0 == 0x2C || $0 == 0x22 || $0 == 0x0A || $0 == 0x0D }) else {
-                bytes.append(contentsOf: utf8)
-                return
-            }
-            bytes.append(0x22)
-            for byte in utf8 {
-                if byte == 0x22 { bytes.append(0x22) }
-                bytes.append(byte)
-            }
-            bytes.append(0x22)
-        }
+        CSV.appendField(value, to: &bytes)
     }
 
     /// `String(value)`.
