@@ -87,17 +87,17 @@ struct SetPostingTests {
             try c.execute("INSERT INTO relief.dimension_values (tenant_id, kind, code, name) VALUES (1, 'supplier', 'S1', '供应商')")
         }
         // Written by hand as the owner, the way post_entries writes: postings, then their entry.
-        func entry(_ postings: String, key: String) -> String {
-            "INSERT INTO relief.postings (entry_id, line, tenant_id, account_id, side, amount_fen, enterprise_id) VALUES \(postings)"
+        func postings(_ values: String) -> String {
+            "INSERT INTO relief.postings (entry_id, line, tenant_id, account_id, side, amount_fen, enterprise_id) VALUES \(values)"
         }
         let account102 = try await books.count("SELECT id FROM relief.accounts WHERE code = '102'")
         let account403 = try await books.count("SELECT id FROM relief.accounts WHERE code = '403'")
         let supplier = try await books.count("SELECT id FROM relief.dimension_values WHERE code = 'S1'")
         // A supplier's id in the enterprise column: a foreign key to dimension_values allowed it.
-        #expect(await ownerError(books, entry("(900001, 1, 1, \(account102), 'D', 5, \(supplier)), (900001, 2, 1, \(account403), 'C', 5, NULL)", key: "k")) == "RL033")
+        #expect(await ownerError(books, postings("(900001, 1, 1, \(account102), 'D', 5, \(supplier)), (900001, 2, 1, \(account403), 'C', 5, NULL)")) == "RL033")
         // No such account, no such dimension value.
-        #expect(await ownerError(books, entry("(900002, 1, 1, 424242, 'D', 5, NULL)", key: "k")) == "RL033")
-        #expect(await ownerError(books, entry("(900003, 1, 1, \(account102), 'D', 5, 424242)", key: "k")) == "RL033")
+        #expect(await ownerError(books, postings("(900002, 1, 1, 424242, 'D', 5, NULL)")) == "RL033")
+        #expect(await ownerError(books, postings("(900003, 1, 1, \(account102), 'D', 5, 424242)")) == "RL033")
         // What postings name cannot go away or change its kind.
         #expect(await ownerError(books, "DELETE FROM relief.dimension_values WHERE code = 'S1'") == "RL031")
         #expect(await ownerError(books, "UPDATE relief.dimension_values SET kind = 'enterprise' WHERE code = 'S1'") == "RL031")
