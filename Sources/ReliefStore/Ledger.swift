@@ -213,7 +213,7 @@ public enum PostingWriter {
     public static func post(
         _ c: isolated Connection, bookCode book: String, actorName actor: String, drafts: [EntryDraft]
     ) throws -> [PostedEntry] {
-        let payload = try PostPayload.encode(drafts)
+        let payload = PostPayload.encode(drafts)
         let rows = try c.query(
             """
             SELECT idx, entry_id, seq, period, voucher_no, created_at_us, hash, prev_hash, existed
@@ -267,36 +267,72 @@ public struct LedgerBatchError: Error, Sendable, CustomStringConvertible {
     public var description: String { "entry [\(index)]: \(error)" }
 }
 
-/// The JSON that `relief.post_entries` takes.
+/// The JSON that `relief.post_entries` takes: an array of entries, each with its postings;
+/// absent optional fields are left out. Written byte by byte: JSONEncoder was 17% of a bulk
+/// import's Swift time (perf, docs/BENCHMARKS.md) for a shape that never changes.
 enum PostPayload {
-    struct Entry: Encodable {
-        var key: String
-        var date: String
-        var description: String
-        var reverses: Int64?
-        var postings: [Posting]
-    }
-
-    struct Posting: Encodable {
-        var account: String
-        var side: String
-        var amount_fen: Int64
-        var enterprise, supplier, township, category, channel, program, memo: String?
-    }
-
-    static func encode(_ drafts: [EntryDraft]) throws -> String {
-        let entries = drafts.map { draft in
-            Entry(
-                key: draft.idempotencyKey, date: draft.date.description, description: draft.description,
-                reverses: draft.reversesSeq,
-                postings: draft.postings.map { p in
-                    Posting(
-                        account: p.accountCode, side: p.side.rawValue, amount_fen: p.amount.fen,
-                        enterprise: p.dimensions.enterprise, supplier: p.dimensions.supplier,
-                        township: p.dimensions.township, category: p.dimensions.category,
-                        channel: p.dimensions.channel, program: p.dimensions.program, memo: p.memo)
-                })
+    static func encode(_ drafts: [EntryDraft]) -> String {
+        var out: [UInt8] = []
+        out.reserveCapacity(drafts.count * 512)
+        out.append(UInt8(ascii: "["))
+        for (index, draft) in drafts.enumerated() {
+            if index > 0 { out.append(UInt8(ascii: ",")) }
+            append(&out, "{\"key\":")
+            appendString(&out, draft.idempotencyKey)
+            append(&out, ",\"date\":")
+            appendString(&out, draft.date.description)
+            append(&out, ",\"description\":")
+            appendString(&out, draft.description)
+            if let reverses = draft.reversesSeq {
+                append(&out, ",\"reverses\":" + String(reverses))
+            }
+            append(&out, ",\"postings\":[")
+            for (line, p) in draft.postings.enumerated() {
+                if line > 0 { out.append(UInt8(ascii: ",")) }
+                append(&out, "{\"account\":")
+                appendString(&out, p.accountCode)
+                append(&out, ",\"side\":")
+                appendString(&out, p.side.rawValue)
+                append(&out, ",\"amount_fen\":" + String(p.amount.fen))
+                let d = p.dimensions
+                for (name, value) in [
+                    ("enterprise", d.enterprise), ("supplier", d.supplier), ("township", d.township),
+                    ("category", d.category), ("channel", d.channel), ("program", d.program), ("memo", p.memo),
+                ] {
+                    guard let value else { continue }
+                    append(&out, ",\"" + name + "\":")
+                    appendString(&out, value)
+                }
+                out.append(UInt8(ascii: "}"))
+            }
+            append(&out, "]}")
         }
-        return String(decoding: try JSONEncoder().encode(entries), as: UTF8.self)
+        out.append(UInt8(ascii: "]"))
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    private static func append(_ out: inout [UInt8], _ text: String) {
+        out.append(contentsOf: text.utf8)
+    }
+
+    private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
+
+    /// A JSON string: quote, backslash and control characters escaped, everything else as UTF-8.
+    static func appendString(_ out: inout [UInt8], _ value: String) {
+        out.append(UInt8(ascii: "\""))
+        for byte in value.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""), UInt8(ascii: "\\"):
+                out.append(UInt8(ascii: "\\"))
+                out.append(byte)
+            case 0..<0x20:
+                out.append(contentsOf: "\\u00".utf8)
+                out.append(hexDigits[Int(byte >> 4)])
+                out.append(hexDigits[Int(byte & 0x0F)])
+            default:
+                out.append(byte)
+            }
+        }
+        out.append(UInt8(ascii: "\""))
     }
 }
