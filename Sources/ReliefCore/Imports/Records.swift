@@ -132,6 +132,9 @@ public enum RecordParser {
     struct Cells {
         let row: ImportLayout.Row
         var problems: [ImportProblem] = []
+        /// Credit codes already found valid in this file, as written → as returned: a purchase
+        /// file repeats a few thousand codes on every line, three per line.
+        var validCreditCodes: [String: String] = [:]
 
         mutating func text(_ key: String, maximumLength: Int = 200) -> String {
             let value = row[key]
@@ -162,8 +165,12 @@ public enum RecordParser {
         }
 
         mutating func creditCode(_ key: String) -> String {
+            let written = row[key]
+            if let valid = validCreditCodes[written] { return valid }
             do {
-                return try CreditCode.validate(row[key], field: row.headers[key] ?? key)
+                let valid = try CreditCode.validate(written, field: row.headers[key] ?? key)
+                validCreditCodes[written] = valid
+                return valid
             } catch {
                 problems.append(row.problem(key, error.description))
                 return row[key]
@@ -326,9 +333,12 @@ public enum RecordParser {
         if rows.count > maximumRows {
             return ([], [ImportProblem(line: nil, column: nil, message: "has \(rows.count) rows; at most \(maximumRows) per file")])
         }
+        var validCreditCodes: [String: String] = [:]
         for row in rows {
             var cells = Cells(row: row)
+            swap(&cells.validCreditCodes, &validCreditCodes)  // moved, not copied: one dictionary for the file
             let record = make(&cells)
+            swap(&cells.validCreditCodes, &validCreditCodes)
             if cells.problems.isEmpty { records.append(record) } else { problems += cells.problems }
         }
         return (records, problems)

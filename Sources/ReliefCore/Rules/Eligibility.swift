@@ -241,7 +241,8 @@ public enum EligibilityRules {
         let date = line.purchaseDate
         let supplier = line.supplier
         let product = line.product
-        let productName = "产品 \(product.name)（\(product.code)）"
+        // Only a reason's message needs the name: built when there is one, not eight times a line.
+        var productName: String { "产品 \(product.name)（\(product.code)）" }
         switch code {
         case .supplierUncertified:
             if supplier.certifications.contains(where: { $0.covers(date) }) {
@@ -310,7 +311,9 @@ public enum EligibilityRules {
                     code: code,
                     message: "\(productName)品类 \(category) 属于禁止采购的品类（全总“八不准”：不得以现金、购物卡、储值卡等形式发放）")
             }
-            let terms = program.prohibitedCategories.filter { !$0.isEmpty && product.name.contains($0) }
+            // firstRange (the standard library's, by Character) rather than Foundation's contains,
+            // which bridged both strings to NSString for every line of an import.
+            let terms = program.prohibitedCategories.filter { !$0.isEmpty && product.name.firstRange(of: $0) != nil }
                 .sorted()
             if let term = terms.first {
                 return Reason(
@@ -346,6 +349,9 @@ public enum EligibilityRules {
 
     /// The text without surrounding whitespace.
     private static func trimmed(_ text: String) -> String {
+        if let first = text.first, let last = text.last, !first.isWhitespace, !last.isWhitespace {
+            return text
+        }
         let characters = Array(text)
         guard let first = characters.firstIndex(where: { !$0.isWhitespace }),
             let last = characters.lastIndex(where: { !$0.isWhitespace })

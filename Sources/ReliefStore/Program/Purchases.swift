@@ -48,6 +48,10 @@ public enum ProgramError: Error, Sendable, CustomStringConvertible {
 /// Purchases: validated in full, judged line by line, written with their memorandum entries in
 /// one transaction.
 public enum Purchases {
+    /// Purchases written per round of statements in an import (their entries through one
+    /// `post_entries` call, then the purchases, then their lines).
+    static let importChunkPurchases = 2_048
+
     /// Imports a purchase file into `programCode`. Every row is checked before anything is
     /// written; any problem rejects the file, listing them all by line and column. Purchases whose
     /// 采购单号 is already there are skipped, so importing the same file again changes nothing.
@@ -97,7 +101,7 @@ public enum Purchases {
             // Entries in chunks, then the purchases that point at them.
             var index = 0
             while index < pending.count {
-                let chunk = Array(pending[index..<min(index + Ledger.maximumBatchEntries, pending.count)])
+                let chunk = Array(pending[index..<min(index + importChunkPurchases, pending.count)])
                 let posted = try PostingWriter.post(t, bookCode: program.bookCode, actorName: actorName, drafts: chunk.map(\.draft))
                 try insertPurchases(
                     t, program: program, items: zip(chunk, posted).map { ($0.key, $0.lines, $0.judgments, $1.id) }, master: master, actorName: actorName)
