@@ -42,6 +42,12 @@ public actor Ledger {
     private var closedThrough: Period?
     private var pending: [Pending] = []
     private var isFlushing = false
+    /// The flush loop waiting for callers to come back: its generation, the queue length it
+    /// waits for, and how to wake it.
+    private var gatherWaiter: (generation: Int, target: Int, continuation: CheckedContinuation<Void, Never>)?
+    private var gatherGeneration = 0
+    /// Group-commit transactions written by ``post(_:)`` so far, and the entries they carried.
+    public private(set) var groupCommits: (transactions: Int, entries: Int) = (0, 0)
 
     private struct Pending {
         let draft: EntryDraft
@@ -82,6 +88,7 @@ public actor Ledger {
         try await check(draft)
         return try await withCheckedThrowingContinuation { continuation in
             pending.append(Pending(draft: draft, continuation: continuation))
+            if let waiter = gatherWaiter, pending.count >= waiter.target { endGather(waiter.generation) }
             if !isFlushing {
                 isFlushing = true
                 Task { await self.flush() }
@@ -161,14 +168,22 @@ public actor Ledger {
     // MARK: Group commit
 
     private func flush() async {
-        while !pending.isEmpty {
+        var resumed = 0
+        while true {
+            // Also when nothing is queued: the callers just answered are about to post again.
+            if resumed > 0 { await gather(expected: resumed) }
+            if pending.isEmpty { break }
             let count = min(pending.count, Self.maximumBatchEntries)
             let batch = Array(pending.prefix(count))
             pending.removeFirst(count)
             do {
                 let posted = try await write(batch.map(\.draft))
+                groupCommits.transactions += 1
+                groupCommits.entries += batch.count
                 for (item, entry) in zip(batch, posted) { item.continuation.resume(returning: entry) }
+                resumed = batch.count
             } catch {
+                resumed = batch.count
                 if batch.count == 1 {
                     batch[0].continuation.resume(throwing: await settle(error))
                     continue
@@ -184,6 +199,36 @@ public actor Ledger {
             }
         }
         isFlushing = false
+    }
+
+    /// How long ``gather(expected:)`` waits at most for the callers just answered, in
+    /// microseconds: a small fraction of one posting transaction (about 1 ms).
+    static let gatherTimeoutMicroseconds = 1_000
+
+    /// Lets the callers just answered come back before the next batch is taken. Without it they
+    /// settle into two cohorts that alternate, each transaction carrying half of them (measured:
+    /// 4.0 entries per commit with 8 callers, and each transaction costs about the same whatever
+    /// it carries). Returns when `expected` more entries are queued, or after
+    /// ``gatherTimeoutMicroseconds``.
+    private func gather(expected: Int) async {
+        let target = min(pending.count + expected, Self.maximumBatchEntries)
+        guard pending.count < target else { return }
+        gatherGeneration += 1
+        let generation = gatherGeneration
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            gatherWaiter = (generation, target, continuation)
+            Task {
+                try? await Task.sleep(for: .microseconds(Self.gatherTimeoutMicroseconds))
+                self.endGather(generation)
+            }
+        }
+    }
+
+    /// Resumes the waiting ``gather(expected:)`` of `generation`, if it still waits.
+    private func endGather(_ generation: Int) {
+        guard let waiter = gatherWaiter, waiter.generation == generation else { return }
+        gatherWaiter = nil
+        waiter.continuation.resume()
     }
 
     /// Turns a database refusal into the ledger's error, refreshing caches the refusal proves stale.

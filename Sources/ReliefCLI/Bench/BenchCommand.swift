@@ -27,6 +27,8 @@ struct Bench: AsyncParsableCommand {
     var importLines: Int?
     @Flag(help: "Stop after the bulk import (c): its figures alone, e.g. to see how they grow with --import-lines.")
     var importOnly = false
+    @Flag(help: "Stop after posting (a, b) and bytes per purchase (g): their figures alone, e.g. to compare group commit settings.")
+    var postingOnly = false
     @Option(help: "Time only export and verify (e): after the bulk import (c), fill the books to this many postings, then run (e).")
     var exportPostings: Int?
 
@@ -35,12 +37,16 @@ struct Bench: AsyncParsableCommand {
         if let importLines, !(2...10_000_000).contains(importLines) { throw ValidationError("--import-lines must be 2 to 10000000") }
         if let exportPostings, !(1...100_000_000).contains(exportPostings) { throw ValidationError("--export-postings must be 1 to 100000000") }
         if exportPostings != nil && importOnly { throw ValidationError("--export-postings and --import-only exclude each other") }
+        if postingOnly && (importOnly || exportPostings != nil) {
+            throw ValidationError("--posting-only excludes --import-only and --export-postings")
+        }
     }
 
     func run() async throws {
         var plan = BenchPlan(quick: quick, secondsOverride: seconds)
         if let importLines { plan.importLines = importLines }
         plan.importOnly = importOnly
+        plan.postingOnly = postingOnly
         plan.exportPostings = exportPostings
         let folder = home ?? NSTemporaryDirectory() + "relief-bench-\(ProcessInfo.processInfo.processIdentifier)"
         let cluster = EmbeddedPostgres(home: folder, databaseName: "bench", superuser: "relief")
@@ -74,6 +80,8 @@ struct BenchPlan: Sendable {
     var reportRepeats = 5
     /// Stop after (c).
     var importOnly = false
+    /// Stop after (a), (b) and (g).
+    var postingOnly = false
     /// Run only (e), after (c), with the books filled to this many postings.
     var exportPostings: Int?
 

@@ -8,6 +8,8 @@ struct LatencySample: Sendable {
     var seconds: Double
     /// Each operation's latency in microseconds (sorted when read through the percentiles).
     var latenciesMicroseconds: [Int]
+    /// For group-committed posting: entries per transaction, on average (0 when not measured).
+    var entriesPerTransaction: Double = 0
 
     var perSecond: Double { seconds > 0 ? Double(count) / seconds : 0 }
 

@@ -55,7 +55,7 @@ struct BenchRun {
             let target = clients == 1 ? 0.45 : 0.40  // 16 is measured for (f)'s comparison; same bar as 8 and 32
             report.line(
                 "  clients \(clients): post \(BenchReport.format(ours.perSecond)) entries/s (p50 \(BenchReport.format(ours.percentileMilliseconds(0.5), digits: 2)) ms, "
-                    + "p99 \(BenchReport.format(ours.percentileMilliseconds(0.99), digits: 2)) ms) · ceiling INSERT \(BenchReport.format(ceiling.perSecond))/s "
+                    + "p99 \(BenchReport.format(ours.percentileMilliseconds(0.99), digits: 2)) ms, \(BenchReport.format(ours.entriesPerTransaction, digits: 1)) per commit) · ceiling INSERT \(BenchReport.format(ceiling.perSecond))/s "
                     + "(p50 \(BenchReport.format(ceiling.percentileMilliseconds(0.5), digits: 2)) ms), serialised \(BenchReport.format(serialised.perSecond))/s · "
                     + "\(BenchReport.format(share * 100, digits: 1))% of ceiling · "
                     + "target ≥ \(Int(target * 100))% \(BenchReport.verdict(share >= target))")
@@ -65,6 +65,7 @@ struct BenchRun {
         let perEntry = entriesAfter > entriesBefore ? Double(bytesAfter - bytesBefore) / Double(entriesAfter - entriesBefore) : 0
         report.line("  \(BenchReport.format(perEntry)) bytes per purchase over \(entriesAfter - entriesBefore) entries · target ≤ 727 \(BenchReport.verdict(perEntry > 0 && perEntry <= 727))")
         _ = importedLines
+        if plan.postingOnly { return }
         let http = try await BenchHTTP(plan: plan, database: database, admin: admin).run()
         report.section("f. HTTP under \(BenchHTTP.connections) concurrent connections (in-process server, AsyncHTTPClient)")
         let storeRate = postingRates[BenchHTTP.connections] ?? 0
@@ -232,9 +233,12 @@ struct BenchRun {
         let ledger = try await Ledger(database: database, bookCode: "main", actorName: "bench")
         let drafts = template
         let run = plan.clientCounts.firstIndex(of: clients) ?? 0
-        return try await measure(clients: clients) { client, n in
+        var sample = try await measure(clients: clients) { client, n in
             _ = try await ledger.post(draft(drafts, key: "bench:a\(run):\(client):\(n)", day: n))
         }
+        let commits = await ledger.groupCommits
+        sample.entriesPerTransaction = commits.transactions > 0 ? Double(commits.entries) / Double(commits.transactions) : 0
+        return sample
     }
 
     /// Bytes of entries and postings (with indexes and TOAST), and the number of entries.
