@@ -57,6 +57,10 @@ public enum JournalStream {
         func code(_ id: Int64?) -> String? { id.flatMap { codes[Int($0)] } }
     }
 
+    /// Room reserved for an entry's postings before they are read: a purchase entry has two or
+    /// four, and growing the array from empty cost two allocations per entry.
+    static let usualPostingsPerEntry = 4
+
     /// One posting row of the postings COPY, parsed on the second connection's thread.
     struct PostingRow: Sendable {
         var entryID: Int64
@@ -132,6 +136,7 @@ public enum JournalStream {
                 guard id > lastID else { throw IDsOutOfOrder(seq: seq) }
                 lastID = id
                 var postings: [ExportPosting] = []
+                postings.reserveCapacity(Self.usualPostingsPerEntry)
                 while let posting = try nextPosting() {
                     // Lower ids are other books' postings; a higher id is a later entry's.
                     if posting.entryID < id { continue }
