@@ -66,6 +66,11 @@ struct LedgerTests {
         }
         let total = postersCount * entriesPerPoster
         #expect(try await books.count("SELECT count(*) FROM relief.entries") == total)
+        // Group commit: every entry counted once, and concurrent callers share transactions
+        // (more than two entries per commit on average; eight on a quiet machine).
+        let commits = await books.ledger.groupCommits
+        #expect(commits.entries == total)
+        #expect(commits.transactions > 0 && commits.transactions < total / 2, "\(commits)")
         #expect(try await books.count("SELECT count(DISTINCT voucher_no) FROM relief.entries WHERE period = 202005") == total)
         #expect(try await books.count("SELECT min(voucher_no) FROM relief.entries") == 1)
         #expect(try await books.count("SELECT max(voucher_no) FROM relief.entries") == total)
