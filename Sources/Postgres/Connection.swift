@@ -22,6 +22,23 @@ public struct ConnectionConfiguration: Sendable {
         self.applicationName = applicationName
     }
 
+    /// The statements that make a new session behave as configured: its application name, role
+    /// and statement timeout. Every connection runs them first, the second connection of a
+    /// ``SideCopy`` too. Throws when the role is not a plain identifier.
+    func sessionStatements() throws(PostgresError) -> [String] {
+        var statements = ["SET application_name = '\(applicationName.filter { $0.isLetter || $0 == "-" })'"]
+        if let role {
+            guard role.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") }) else {
+                throw PostgresError(kind: .connection, message: "role name \(role) must be letters, digits and _")
+            }
+            statements.append("SET ROLE \(role)")
+        }
+        if let statementTimeoutMilliseconds {
+            statements.append("SET statement_timeout = \(max(0, statementTimeoutMilliseconds))")
+        }
+        return statements
+    }
+
     /// `DATABASE_URL` when set, otherwise an empty conninfo so that libpq reads `PG*` variables itself.
     public static func fromEnvironment(_ environment: [String: String]) -> ConnectionConfiguration {
         ConnectionConfiguration(conninfo: environment["DATABASE_URL"] ?? "")
@@ -128,16 +145,7 @@ public actor Connection {
         // libpq prints NOTICEs to stderr by default; the CLI's stderr is for errors only.
         PQsetNoticeProcessor(conn, { _, _ in }, nil)
         cancelToken.replace(PQgetCancel(conn))
-        _ = try execute("SET application_name = '\(configuration.applicationName.filter { $0.isLetter || $0 == "-" })'")
-        if let role = configuration.role {
-            guard role.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") }) else {
-                throw PostgresError(kind: .connection, message: "role name \(role) must be letters, digits and _")
-            }
-            _ = try execute("SET ROLE \(role)")
-        }
-        if let timeout = configuration.statementTimeoutMilliseconds {
-            _ = try execute("SET statement_timeout = \(max(0, timeout))")
-        }
+        for statement in try configuration.sessionStatements() { _ = try execute(statement) }
     }
 
     /// Closes the connection and ends its thread. Safe to call twice.

@@ -41,15 +41,13 @@ public final class SideCopy<Row: Sendable>: @unchecked Sendable {
             throw PostgresError(kind: .connection, message: "cannot connect to PostgreSQL: " + message)
         }
         PQsetNoticeProcessor(conn, { _, _ in }, nil)
-        var statements: [String] = []
-        if let role = configuration.role {
-            guard role.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") }) else {
-                PQfinish(conn)
-                throw PostgresError(kind: .connection, message: "role name \(role) must be letters, digits and _")
-            }
-            statements.append("SET ROLE \(role)")
+        let statements: [String]
+        do {
+            statements = try configuration.sessionStatements()
+        } catch {
+            PQfinish(conn)
+            throw error
         }
-        if let timeout = configuration.statementTimeoutMilliseconds { statements.append("SET statement_timeout = \(max(0, timeout))") }
         for statement in statements + setup {
             let result = PQexec(conn, statement)
             let status = PQresultStatus(result)

@@ -34,6 +34,24 @@ struct Books {
     func verify() async throws -> VerificationReport {
         try await admin.run { c in try Verifier.verify(c, bookCode: "main") }
     }
+
+    /// Runs `sql` as the database owner (who meets every trigger) in a transaction that is rolled
+    /// back, and returns the SQLSTATE it failed with (nil when it succeeded).
+    func ownerError(_ sql: String) async -> String? {
+        do {
+            return try await admin.run { c -> String? in
+                defer { _ = try? c.execute("ROLLBACK") }
+                do {
+                    _ = try c.execute("BEGIN; " + sql)
+                    return nil
+                } catch {
+                    return (error as? PostgresError)?.sqlState ?? "\(error)"
+                }
+            }
+        } catch {
+            return "\(error)"
+        }
+    }
 }
 
 func day(_ text: String) -> LocalDate { LocalDate(parsing: text)! }

@@ -8,24 +8,6 @@ import Testing
 /// more (a reference of another tenant), and that what they name cannot go away.
 @Suite("purchase reference checks")
 struct PurchaseReferenceTests {
-    /// Runs `sql` as the database owner in a transaction that is rolled back; the SQLSTATE it
-    /// failed with, or nil when it succeeded.
-    func ownerError(_ books: Books, _ sql: String) async -> String? {
-        do {
-            return try await books.admin.run { c -> String? in
-                defer { _ = try? c.execute("ROLLBACK") }
-                do {
-                    _ = try c.execute("BEGIN; " + sql)
-                    return nil
-                } catch {
-                    return (error as? PostgresError)?.sqlState ?? "\(error)"
-                }
-            }
-        } catch {
-            return "\(error)"
-        }
-    }
-
     /// A copy of the demo's first purchase under a new key, with any column replaced.
     func purchase(
         tenant: String = "tenant_id", program: String = "program_id", enterprise: String = "enterprise_id",
@@ -56,35 +38,35 @@ struct PurchaseReferenceTests {
             try c.query("INSERT INTO relief.tenants (code, name) VALUES ('other', '另一个工会') RETURNING id").single().decode(Int.self, at: 0)
         }
         // The copies as they are pass: the checks refuse only what is wrong.
-        #expect(await ownerError(books, purchase()) == nil)
-        #expect(await ownerError(books, line()) == nil)
+        #expect(await books.ownerError(purchase()) == nil)
+        #expect(await books.ownerError(line()) == nil)
         // No such program, enterprise, supplier or entry.
-        #expect(await ownerError(books, purchase(program: "424242")) == "RL033")
-        #expect(await ownerError(books, purchase(enterprise: "424242")) == "RL033")
-        #expect(await ownerError(books, purchase(supplier: "424242")) == "RL033")
-        #expect(await ownerError(books, purchase(entry: "424242424")) == "RL033")
+        #expect(await books.ownerError(purchase(program: "424242")) == "RL033")
+        #expect(await books.ownerError(purchase(enterprise: "424242")) == "RL033")
+        #expect(await books.ownerError(purchase(supplier: "424242")) == "RL033")
+        #expect(await books.ownerError(purchase(entry: "424242424")) == "RL033")
         // Rows that exist, but of another tenant: a foreign key let this through.
-        #expect(await ownerError(books, purchase(tenant: String(other))) == "RL033")
-        #expect(await ownerError(books, line(tenant: String(other))) == "RL033")
+        #expect(await books.ownerError(purchase(tenant: String(other))) == "RL033")
+        #expect(await books.ownerError(line(tenant: String(other))) == "RL033")
         // A line of no purchase, or of no product.
-        #expect(await ownerError(books, line(purchase: "424242424")) == "RL033")
-        #expect(await ownerError(books, line(product: "424242")) == "RL033")
+        #expect(await books.ownerError(line(purchase: "424242424")) == "RL033")
+        #expect(await books.ownerError(line(product: "424242")) == "RL033")
         await books.close()
     }
 
     @Test func whatPurchasesNameCannotGoAwayOrChangeIdentity() async throws {
         let books = try await ProgramTests.demoBooks("purchasekept")
         for table in ["enterprises", "suppliers", "products", "programs"] {
-            #expect(await ownerError(books, "DELETE FROM relief.\(table)") == "RL031", "DELETE FROM \(table)")
-            #expect(await ownerError(books, "TRUNCATE relief.\(table) CASCADE") == "RL031", "TRUNCATE \(table)")
-            #expect(await ownerError(books, "UPDATE relief.\(table) SET id = DEFAULT") == "RL031", "new ids in \(table)")
+            #expect(await books.ownerError("DELETE FROM relief.\(table)") == "RL031", "DELETE FROM \(table)")
+            #expect(await books.ownerError("TRUNCATE relief.\(table) CASCADE") == "RL031", "TRUNCATE \(table)")
+            #expect(await books.ownerError("UPDATE relief.\(table) SET id = DEFAULT") == "RL031", "new ids in \(table)")
         }
-        #expect(await ownerError(books, "UPDATE relief.accounts SET id = DEFAULT WHERE code = '102'") == "RL031")
-        #expect(await ownerError(books, "TRUNCATE relief.purchases") == "RL030")
-        #expect(await ownerError(books, "TRUNCATE relief.purchase_lines") == "RL030")
+        #expect(await books.ownerError("UPDATE relief.accounts SET id = DEFAULT WHERE code = '102'") == "RL031")
+        #expect(await books.ownerError("TRUNCATE relief.purchases") == "RL030")
+        #expect(await books.ownerError("TRUNCATE relief.purchase_lines") == "RL030")
         // Names may change.
-        #expect(await ownerError(books, "UPDATE relief.enterprises SET name = name || '（更名）'") == nil)
-        #expect(await ownerError(books, "UPDATE relief.products SET name = name || '（更名）'") == nil)
+        #expect(await books.ownerError("UPDATE relief.enterprises SET name = name || '（更名）'") == nil)
+        #expect(await books.ownerError("UPDATE relief.products SET name = name || '（更名）'") == nil)
         await books.close()
     }
 }
