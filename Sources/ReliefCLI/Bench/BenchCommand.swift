@@ -29,6 +29,8 @@ struct Bench: AsyncParsableCommand {
     var importOnly = false
     @Flag(help: "Stop after posting (a, b) and bytes per purchase (g): their figures alone, e.g. to compare group commit settings.")
     var postingOnly = false
+    @Flag(help: "Stop after HTTP (f), with posting (a) at its 16 clients only: (f)'s figures and the rate they are compared with.")
+    var httpOnly = false
     @Option(help: "Time only export and verify (e): after the bulk import (c), fill the books to this many postings, then run (e).")
     var exportPostings: Int?
 
@@ -37,6 +39,9 @@ struct Bench: AsyncParsableCommand {
         if let importLines, !(2...10_000_000).contains(importLines) { throw ValidationError("--import-lines must be 2 to 10000000") }
         if let exportPostings, !(1...100_000_000).contains(exportPostings) { throw ValidationError("--export-postings must be 1 to 100000000") }
         if exportPostings != nil && importOnly { throw ValidationError("--export-postings and --import-only exclude each other") }
+        if httpOnly && (importOnly || postingOnly || exportPostings != nil) {
+            throw ValidationError("--http-only excludes --import-only, --posting-only and --export-postings")
+        }
         if postingOnly && (importOnly || exportPostings != nil) {
             throw ValidationError("--posting-only excludes --import-only and --export-postings")
         }
@@ -47,6 +52,8 @@ struct Bench: AsyncParsableCommand {
         if let importLines { plan.importLines = importLines }
         plan.importOnly = importOnly
         plan.postingOnly = postingOnly
+        plan.httpOnly = httpOnly
+        if httpOnly { plan.clientCounts = [BenchHTTP.connections] }
         plan.exportPostings = exportPostings
         let folder = home ?? NSTemporaryDirectory() + "relief-bench-\(ProcessInfo.processInfo.processIdentifier)"
         let cluster = EmbeddedPostgres(home: folder, databaseName: "bench", superuser: "relief")
@@ -82,6 +89,8 @@ struct BenchPlan: Sendable {
     var importOnly = false
     /// Stop after (a), (b) and (g).
     var postingOnly = false
+    /// Stop after (f).
+    var httpOnly = false
     /// Run only (e), after (c), with the books filled to this many postings.
     var exportPostings: Int?
 

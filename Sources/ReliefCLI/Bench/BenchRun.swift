@@ -78,6 +78,7 @@ struct BenchRun {
         report.line(
             "  GET / (finance dashboard): \(BenchReport.format(http.dashboard.perSecond)) requests/s, p50 \(BenchReport.format(http.dashboard.percentileMilliseconds(0.5), digits: 2)) ms, "
                 + "p99 \(BenchReport.format(http.dashboard.percentileMilliseconds(0.99), digits: 2)) ms")
+        if plan.httpOnly { return }
         try await reportTimings(&report, database: database, admin: admin, template: template)
         try await exportAndVerify(&report, database: database, admin: admin)
     }
