@@ -182,7 +182,8 @@ extension WebServer {
     /// Records one purchase as `user` under the 采购单号 `key` (the API's and the page's path):
     /// `created` is false when the key was already recorded with the same content. Throws a 422
     /// ``APIError`` with the importer's problems, 403 for another enterprise, 409 when the key is
-    /// taken by a different purchase.
+    /// taken by a different purchase. Concurrent purchases of one user commit together
+    /// (``PurchaseDesk``).
     func recordPurchase(user: User, input: PurchaseInput, key: String, remote: String) async throws -> (created: Bool, purchase: PurchaseView) {
         if user.role == .enterpriseClerk, input.enterprise != user.enterpriseCode {
             throw APIError(.forbidden, "FORBIDDEN_ENTERPRISE", "企业录入员只能录入本企业的采购", field: "enterprise")
@@ -190,24 +191,34 @@ extension WebServer {
         let table = input.table(key: key)
         let (rows, _) = ImportLayouts.purchases.map(table)
         let (records, _) = RecordParser.purchases(rows)
+        let submission = PurchaseDesk.Submission(key: key, table: table, records: records, remote: remote)
+        return try await purchaseDesk.record(submission, user: user, server: self)
+    }
+
+    /// Records one purchase in its own transaction: the path of a request alone, and of each
+    /// request of a group that failed.
+    func recordOne(user: User, submission: PurchaseDesk.Submission) async throws -> (created: Bool, purchase: PurchaseView) {
         let program = configuration.programCode
+        let key = submission.key
         let reused = APIError(.conflict, "IDEMPOTENCY_KEY_REUSED", "此 Idempotency-Key（采购单号）已被另一张采购单使用", field: "Idempotency-Key")
         let record: @Sendable (isolated Connection) throws -> (created: Bool, purchase: PurchaseView) = { t in
             let summary: ImportSummary
             do {
-                summary = try Purchases.importPurchases(t, table, programCode: program, actorName: user.actorName)
+                summary = try Purchases.importPurchases(t, submission.table, programCode: program, actorName: user.actorName)
             } catch let errors as ImportErrors {
                 throw PurchaseInput.validationError(errors)
             }
             // Not visible although the key exists: another enterprise's purchase (row-level security).
             guard let stored = try PurchaseQueries.purchase(t, programCode: program, key: key) else { throw reused }
             if summary.created == 0 {
-                guard stored.matches(records) else {
+                guard stored.matches(submission.records) else {
                     throw APIError(.conflict, "IDEMPOTENCY_KEY_REUSED", "此 Idempotency-Key（采购单号）已用于内容不同的采购单", field: "Idempotency-Key")
                 }
                 return (false, stored)
             }
-            try Access.audit(t, user, action: "purchase.create", target: key, detail: ["program": program, "enterprise": stored.enterprise], remote: remote)
+            try Access.audit(
+                t, user, action: "purchase.create", target: key, detail: ["program": program, "enterprise": stored.enterprise],
+                remote: submission.remote)
             return (true, stored)
         }
         do {
@@ -221,6 +232,40 @@ extension WebServer {
             } catch let error as PostgresError where error.sqlState == "23505" {
                 throw reused
             }
+        }
+    }
+
+    /// Why a group is handed back to be recorded request by request: it was not a group of
+    /// new purchases, each stored as asked.
+    struct GroupNotWhole: Error {}
+
+    /// Records several purchases of `user`, each with a distinct key, as one import in one
+    /// transaction, and returns them as stored, in order. Throws (and writes nothing) unless
+    /// every one is new and stored as submitted; ``PurchaseDesk`` then records them one by one.
+    func recordGroup(user: User, submissions: [PurchaseDesk.Submission]) async throws -> [PurchaseView] {
+        precondition(!submissions.isEmpty && Set(submissions.map(\.key)).count == submissions.count, "a group names each key once")
+        let program = configuration.programCode
+        var rows: [TableRow] = []
+        for submission in submissions {
+            for row in submission.table.rows { rows.append(TableRow(line: rows.count + 1, cells: row.cells)) }
+        }
+        let merged = Table(fileName: "requests", headers: submissions[0].table.headers, rows: rows)
+        return try await asUser(user) { t in
+            let summary = try Purchases.importPurchases(t, merged, programCode: program, actorName: user.actorName)
+            guard summary.created == submissions.count, summary.unchanged == 0 else { throw GroupNotWhole() }
+            let stored = try PurchaseQueries.purchases(t, programCode: program, keys: submissions.map(\.key))
+            let views = try submissions.map { submission in
+                guard let view = stored[submission.key], view.matches(submission.records) else { throw GroupNotWhole() }
+                return view
+            }
+            try Access.audit(
+                t, user,
+                actions: zip(submissions, views).map { submission, view in
+                    Access.AuditAction(
+                        action: "purchase.create", target: submission.key, detail: ["program": program, "enterprise": view.enterprise],
+                        remote: submission.remote)
+                })
+            return views
         }
     }
 

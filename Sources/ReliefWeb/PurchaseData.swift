@@ -224,6 +224,22 @@ enum PurchaseQueries {
     /// One purchase by key, or nil when there is none (or RLS hides it).
     static func purchase(_ c: isolated Connection, programCode: String, key: String) throws -> PurchaseView? {
         let rows = try c.query(select + " WHERE g.code = $1 AND p.purchase_key = $2 ORDER BY l.line", [programCode, key]).rows
+        return try view(rows)
+    }
+
+    /// Several purchases by key, in one query: those found (and not hidden by RLS), by key.
+    static func purchases(_ c: isolated Connection, programCode: String, keys: [String]) throws -> [String: PurchaseView] {
+        let rows = try c.query(
+            select + " WHERE g.code = $1 AND p.purchase_key = ANY ($2::text[]) ORDER BY p.purchase_key, l.line",
+            [programCode, PostgresArray.text(keys)]
+        ).rows
+        var byKey: [String: [PostgresRow]] = [:]
+        for row in rows { byKey[try row.decode(String.self, at: 0), default: []].append(row) }
+        return try byKey.compactMapValues { try view($0) }
+    }
+
+    /// The purchase of `rows` (one per line, in line order), or nil for none.
+    private static func view(_ rows: [PostgresRow]) throws -> PurchaseView? {
         guard let first = rows.first else { return nil }
         let lines = try rows.map(line)
         return PurchaseView(

@@ -87,6 +87,8 @@ struct WebServer: Sendable {
     let configuration: WebConfiguration
     let metrics: RequestMetrics
     let templates: MustacheLibrary = Templates.library
+    /// Group commit for purchases (one per router).
+    let purchaseDesk = PurchaseDesk()
 
     /// Every role.
     static let everyone = Set(Role.allCases)

@@ -86,11 +86,9 @@ public enum Purchases {
             ).rows {
                 usedInvoices[try row.decode(String.self, at: 0)] = try row.decode(String.self, at: 1)
             }
-            _ = try MasterData.dimensionID(t, kind: "program", code: program.code, name: program.code)
-            for channel in Set(records.map(\.channel)) { _ = try MasterData.dimensionID(t, kind: "channel", code: channel, name: channel) }
-            for township in Set(records.compactMap { master.products[$0.productCode]?.originTownship ?? master.suppliers[$0.supplierCreditCode]?.township }) {
-                _ = try MasterData.dimensionID(t, kind: "township", code: township, name: township)
-            }
+            let townships = Set(records.compactMap { master.products[$0.productCode]?.originTownship ?? master.suppliers[$0.supplierCreditCode]?.township })
+            try MasterData.ensureDimensions(
+                t, [("program", program.code)] + Set(records.map(\.channel)).map { ("channel", $0) } + townships.map { ("township", $0) })
             var pending: [(key: String, lines: [PurchaseRowRecord], judgments: [Judgment], draft: EntryDraft)] = []
             for key in keysInOrder where !existingKeys.contains(key) {
                 let lines = groups[key]!
@@ -257,11 +255,11 @@ public enum Purchases {
 }
 
 /// PostgreSQL array literals for parameters.
-enum PostgresArray {
+public enum PostgresArray {
     /// `{"a","b"}` with quotes and backslashes escaped. One pass over the UTF-8 bytes: the
     /// import builds ten of these per chunk, and Foundation's `replacingOccurrences` was 38% of
     /// the import's Swift time (perf, docs/BENCHMARKS.md).
-    static func text(_ values: [String]) -> String {
+    public static func text(_ values: [String]) -> String {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(values.reduce(2) { $0 + $1.utf8.count + 3 })
         bytes.append(UInt8(ascii: "{"))

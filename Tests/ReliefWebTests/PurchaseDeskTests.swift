@@ -1,0 +1,94 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import ReliefTestSupport
+import ReliefWeb
+import Testing
+
+/// Concurrent purchases of one user commit together (group commit); each request still gets the
+/// answer it would have had alone.
+@Suite("web API: purchases recorded together")
+struct PurchaseDeskTests {
+    /// One request's outcome: its key, status, error code and first line's eligibility.
+    struct Outcome: Sendable {
+        var key: String
+        var status: Int
+        var errorCode: String?
+        var errorField: String?
+        var eligible: Bool?
+        var body: String
+    }
+
+    @Test func concurrentPurchasesOfOneClerkCommitTogetherAndAnswerEachAlone() async throws {
+        let fixture = try await WebFixture.make("desk")
+        let token = fixture.tokens[.enterpriseClerk]!
+        // A purchase recorded earlier, repeated in the burst: answered 200 with the same body.
+        let repeatedBody = try jsonBuffer(fixture.purchaseBody(invoice: "75000000"))
+        let first = try await fixture.test { client in
+            try await client.execute(uri: "/api/v1/purchases", method: .post, headers: headers(token, json: true, key: "DESK-R"), body: repeatedBody)
+        }
+        #expect(first.status == .created, "\(first.text)")
+        let before = try await fixture.fingerprint()
+
+        var requests: [(key: String, body: ByteBuffer)] = [("DESK-R", repeatedBody)]
+        for n in 1...20 { requests.append(("DESK-\(n)", try jsonBuffer(fixture.purchaseBody(invoice: String(75_000_000 + n))))) }
+        // Two whose amount the importer refuses, and two that share one invoice.
+        requests.append(("DESK-BAD-1", try jsonBuffer(fixture.purchaseBody(invoice: "75000101", amountOverride: "1.005"))))
+        requests.append(("DESK-BAD-2", try jsonBuffer(fixture.purchaseBody(invoice: "75000102", amountOverride: "1.005"))))
+        requests.append(("DESK-TWIN-1", try jsonBuffer(fixture.purchaseBody(invoice: "75000200"))))
+        requests.append(("DESK-TWIN-2", try jsonBuffer(fixture.purchaseBody(invoice: "75000200"))))
+        let burst = requests
+        let outcomes = try await fixture.test { client in
+            try await withThrowingTaskGroup(of: Outcome.self) { group in
+                for request in burst {
+                    group.addTask {
+                        let response = try await client.execute(
+                            uri: "/api/v1/purchases", method: .post, headers: headers(token, json: true, key: request.key), body: request.body)
+                        let line = (response.json["lines"] as? [[String: Any]])?.first
+                        return Outcome(
+                            key: request.key, status: Int(response.status.code), errorCode: response.errorCode, errorField: response.errorField,
+                            eligible: line?["eligible"] as? Bool, body: response.text)
+                    }
+                }
+                return try await group.reduce(into: [String: Outcome]()) { $0[$1.key] = $1 }
+            }
+        }
+        #expect(outcomes.count == burst.count)
+        for n in 1...20 {
+            let outcome = outcomes["DESK-\(n)"]
+            #expect(outcome?.status == 201, "DESK-\(n): \(outcome?.body ?? "no answer")")
+            #expect(outcome?.body.contains("\"purchase_key\":\"DESK-\(n)\"") == true)
+            #expect(outcome?.eligible == true)
+        }
+        #expect(outcomes["DESK-R"]?.status == 200)
+        #expect(outcomes["DESK-R"]?.body == first.text)
+        for key in ["DESK-BAD-1", "DESK-BAD-2"] {
+            #expect(outcomes[key]?.status == 422, "\(key): \(outcomes[key]?.body ?? "")")
+            #expect(outcomes[key]?.errorCode == "VALIDATION_FAILED")
+            #expect(outcomes[key]?.errorField == "lines[0].amount")
+        }
+        // The shared invoice: both recorded, one of them judged ineligible, as one after the other.
+        #expect(outcomes["DESK-TWIN-1"]?.status == 201 && outcomes["DESK-TWIN-2"]?.status == 201)
+        #expect([outcomes["DESK-TWIN-1"]?.eligible, outcomes["DESK-TWIN-2"]?.eligible].compactMap { $0 }.sorted { !$0 && $1 } == [false, true])
+
+        let created = 22
+        let after = try await fixture.fingerprint()
+        #expect(after[0] == before[0] + created)
+        #expect(after[2] == before[2] + created)
+        #expect(try await fixture.count("SELECT count(*) FROM relief.audit_log WHERE action = 'purchase.create' AND target LIKE 'DESK-%'") == created + 1)
+        #expect(try await fixture.count("SELECT count(*) FROM relief.audit_log WHERE action = 'purchase.create' AND target LIKE 'DESK-BAD-%'") == 0)
+        // Grouped: fewer transactions than purchases (xmin names the writing transaction), and
+        // every purchase in the same transaction as its entry.
+        let transactions = try await fixture.count(
+            "SELECT count(DISTINCT xmin::text) FROM relief.purchases WHERE purchase_key LIKE 'DESK-%' AND purchase_key <> 'DESK-R'")
+        #expect(transactions < created, "\(transactions) transactions for \(created) purchases")
+        #expect(
+            try await fixture.count(
+                """
+                SELECT count(*) FROM relief.purchases p JOIN relief.entries e ON e.id = p.entry_id
+                WHERE p.purchase_key LIKE 'DESK-%' AND p.xmin::text <> e.xmin::text
+                """) == 0)
+        await fixture.close()
+    }
+}
