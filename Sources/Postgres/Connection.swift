@@ -216,6 +216,46 @@ public actor Connection {
         }
     }
 
+    /// Runs `body` in the open transaction if there is one, as part of it (no savepoint: an error
+    /// leaves that transaction for its owner to roll back), or else in a transaction of its own
+    /// (``transactionIsolated(isolation:maximumAttempts:_:)``).
+    public func withinTransaction<T>(_ body: (isolated Connection) throws -> T) throws -> T {
+        if let handle, PQtransactionStatus(handle) == PQTRANS_INTRANS { return try body(self) }
+        return try transactionIsolated(body)
+    }
+
+    /// ``transactionIsolated(isolation:maximumAttempts:_:)`` whose first statement travels with
+    /// its BEGIN in one ``pipeline(_:)``: one round trip less for a transaction that opens with
+    /// a known statement. `body` gets that statement's result. Inside a transaction already, the
+    /// statement runs in the savepoint like any other.
+    public func transactionIsolated<T>(
+        first: PipelineStatement,
+        maximumAttempts: Int = Connection.defaultMaximumAttempts,
+        _ body: (isolated Connection, PostgresResult) throws -> T
+    ) throws -> T {
+        precondition(maximumAttempts >= 1, "maximumAttempts must be at least 1")
+        if let handle, PQtransactionStatus(handle) == PQTRANS_INTRANS {
+            return try inSavepoint { try body(self, try query(first.sql, first.parameters)) }
+        }
+        var attempt = 1
+        while true {
+            do {
+                let results = try pipeline([PipelineStatement("BEGIN"), first])
+                let value = try body(self, results[1])
+                try execute("COMMIT")
+                return value
+            } catch {
+                rollbackQuietly()
+                if let pgError = error as? PostgresError, pgError.isTransient, attempt < maximumAttempts {
+                    logger.debug("retrying transaction", metadata: ["attempt": "\(attempt)", "sqlstate": "\(pgError.sqlState ?? "")"])
+                    attempt += 1
+                    continue
+                }
+                throw error
+            }
+        }
+    }
+
     /// The synchronous form of ``transaction(isolation:maximumAttempts:_:)`` for code already on the
     /// connection's thread.
     public func transactionIsolated<T>(
@@ -225,20 +265,7 @@ public actor Connection {
     ) throws -> T {
         precondition(maximumAttempts >= 1, "maximumAttempts must be at least 1")
         if let handle, PQtransactionStatus(handle) == PQTRANS_INTRANS {
-            // Already inside a transaction: nest with a savepoint, so the outer transaction (and
-            // its SET LOCAL settings) stays in charge of COMMIT. No retry: the outer one retries.
-            savepointDepth += 1
-            let name = "relief_sp_\(savepointDepth)"
-            defer { savepointDepth -= 1 }
-            try execute("SAVEPOINT \(name)")
-            do {
-                let value = try body(self)
-                try execute("RELEASE SAVEPOINT \(name)")
-                return value
-            } catch {
-                _ = try? execute("ROLLBACK TO SAVEPOINT \(name)")
-                throw error
-            }
+            return try inSavepoint { try body(self) }
         }
         var attempt = 1
         while true {
@@ -256,6 +283,23 @@ public actor Connection {
                 }
                 throw error
             }
+        }
+    }
+
+    /// Runs `body` in a savepoint of the open transaction, so the outer transaction (and its
+    /// SET LOCAL settings) stays in charge of COMMIT. No retry: the outer one retries.
+    private func inSavepoint<T>(_ body: () throws -> T) throws -> T {
+        savepointDepth += 1
+        let name = "relief_sp_\(savepointDepth)"
+        defer { savepointDepth -= 1 }
+        try execute("SAVEPOINT \(name)")
+        do {
+            let value = try body()
+            try execute("RELEASE SAVEPOINT \(name)")
+            return value
+        } catch {
+            _ = try? execute("ROLLBACK TO SAVEPOINT \(name)")
+            throw error
         }
     }
 
@@ -295,6 +339,88 @@ public actor Connection {
         }
         defer { PQclear(result) }
         return try materialize(result, conn: conn)
+    }
+
+    // MARK: Pipelines
+
+    /// The most statements one ``pipeline(_:)`` sends: few enough that their text and their
+    /// results never fill the socket buffers of a blocking connection.
+    public static let maximumPipelineStatements = 16
+
+    /// The most parameter bytes one ``pipeline(_:)`` sends in one flight. Larger ones (a bulk
+    /// import's key lists) run their statements one by one: a round trip is nothing beside them,
+    /// and a blocking connection never has more in flight than the socket's buffers hold.
+    public static let maximumPipelineParameterBytes = 64 * 1024
+
+    /// Sends `statements` in one flight (libpq's pipeline mode) and returns their results in
+    /// order. They run one after another, exactly as separate ``query(_:_:)`` calls would, for
+    /// one round trip instead of one each. A `BEGIN` among them opens a block that stays open
+    /// after this returns. The first statement that fails stops the rest (PostgreSQL skips
+    /// them) and its error is thrown once every result has been read, leaving the connection
+    /// usable. Outside a transaction block the statements form one implicit transaction, unless
+    /// their parameters pass ``maximumPipelineParameterBytes`` and they run one by one: use
+    /// pipelines inside a transaction, or for statements whose atomicity does not matter.
+    public func pipeline(_ statements: [PipelineStatement]) throws(PostgresError) -> [PostgresResult] {
+        precondition(
+            (1...Self.maximumPipelineStatements).contains(statements.count),
+            "a pipeline sends 1 to \(Self.maximumPipelineStatements) statements")
+        let conn = try requireHandle()
+        let texts = statements.map { $0.parameters.map { $0?.postgresText } }
+        for (number, parameters) in texts.enumerated() {
+            if let index = parameters.firstIndex(where: { $0?.utf8.contains(0) == true }) {
+                throw PostgresError(
+                    kind: .server, sqlState: "22021",
+                    message: "statement \(number + 1), parameter $\(index + 1) contains a NUL character, which PostgreSQL text cannot hold; remove it")
+            }
+        }
+        let parameterBytes = texts.reduce(0) { $0 + $1.reduce(0) { $0 + ($1?.utf8.count ?? 0) } }
+        if parameterBytes > Self.maximumPipelineParameterBytes {
+            // Too much to send before reading: one by one, the same statements in the same order.
+            return try zip(statements, texts).map { statement, _ throws(PostgresError) in try query(statement.sql, statement.parameters) }
+        }
+        guard PQenterPipelineMode(conn) == 1 else { throw connectionError(conn, "cannot enter pipeline mode") }
+        var sent = 0
+        for (statement, parameters) in zip(statements, texts) {
+            let accepted = withCStringArray(parameters) { pointers in
+                PQsendQueryParams(conn, statement.sql, Int32(pointers.count), nil, pointers, nil, nil, 0)
+            }
+            guard accepted == 1 else { break }
+            sent += 1
+        }
+        var failure: PostgresError? = sent == statements.count ? nil : connectionError(conn, "sending a pipelined statement failed")
+        if PQpipelineSync(conn) != 1, failure == nil { failure = connectionError(conn, "sending the pipeline's sync failed") }
+        var results: [PostgresResult] = []
+        results.reserveCapacity(sent)
+        for _ in 0..<sent {
+            var statementResult = PostgresResult(columns: PostgresColumns(names: []), rows: [], affectedRows: 0)
+            // Each statement's results end with a null; an aborted one has PGRES_PIPELINE_ABORTED.
+            while let result = PQgetResult(conn) {
+                defer { PQclear(result) }
+                guard PQresultStatus(result) != PGRES_PIPELINE_ABORTED else { continue }
+                do {
+                    statementResult = try materialize(result, conn: conn)
+                } catch {
+                    if failure == nil { failure = error }
+                }
+            }
+            results.append(statementResult)
+        }
+        try endPipeline(conn, failure: failure)
+        return results
+    }
+
+    /// Reads the pipeline's sync and leaves pipeline mode; throws `failure`, or what went wrong here.
+    private func endPipeline(_ conn: OpaquePointer, failure: PostgresError?) throws(PostgresError) {
+        var failure = failure
+        // The sync's own result, then nothing more: a bounded loop, in case the connection broke.
+        for _ in 0..<4 {
+            guard let result = PQgetResult(conn) else { continue }
+            let status = PQresultStatus(result)
+            PQclear(result)
+            if status == PGRES_PIPELINE_SYNC { break }
+        }
+        if PQexitPipelineMode(conn) != 1, failure == nil { failure = connectionError(conn, "cannot leave pipeline mode") }
+        if let failure { throw failure }
     }
 
     // MARK: COPY

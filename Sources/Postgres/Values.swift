@@ -185,3 +185,18 @@ public struct PostgresResult: Sendable {
         return rows[0]
     }
 }
+
+/// One statement of a ``Connection/pipeline(_:)``: its SQL and its parameters (text format; nil
+/// is SQL NULL), as ``Connection/query(_:_:)`` takes them.
+public struct PipelineStatement: Sendable {
+    /// The SQL, one statement, `$1`… for parameters.
+    public var sql: String
+    /// The parameters.
+    public var parameters: [(any PostgresEncodable)?]
+
+    /// Makes a statement.
+    public init(_ sql: String, _ parameters: [(any PostgresEncodable)?] = []) {
+        self.sql = sql
+        self.parameters = parameters
+    }
+}

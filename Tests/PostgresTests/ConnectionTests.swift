@@ -165,6 +165,70 @@ struct ConnectionTests {
     }
 }
 
+@Suite("pipelines")
+struct PipelineTests {
+    @Test func statementsTravelTogetherAndAnswerInOrder() async throws {
+        let connection = try await Connection.connect(try await TestDatabase.fresh("pipeline"))
+        defer { Task { await connection.close() } }
+        let results = try await connection.run { c in
+            try c.execute("CREATE TABLE t (n int PRIMARY KEY)")
+            return try c.pipeline([
+                PipelineStatement("INSERT INTO t VALUES ($1), ($2)", [1, 2]),
+                PipelineStatement("SELECT n * 10 FROM t ORDER BY n"),
+                PipelineStatement("SELECT $1::text || '!'", ["银行"]),
+            ])
+        }
+        #expect(results.count == 3)
+        #expect(results[0].affectedRows == 2)
+        #expect(try results[1].rows.map { try $0.decode(Int.self, at: 0) } == [10, 20])
+        #expect(try results[2].single().decode(String.self, at: 0) == "银行!")
+    }
+
+    @Test func theFirstFailureStopsTheRestAndTheConnectionStaysUsable() async throws {
+        let connection = try await Connection.connect(try await TestDatabase.fresh("pipelinefail"))
+        defer { Task { await connection.close() } }
+        let (error, count, idle) = try await connection.run { c in
+            try c.execute("CREATE TABLE t (n int PRIMARY KEY)")
+            var caught: PostgresError?
+            do {
+                _ = try c.pipeline([
+                    PipelineStatement("INSERT INTO t VALUES (1)"),
+                    PipelineStatement("INSERT INTO t VALUES (1)"),  // duplicate key
+                    PipelineStatement("INSERT INTO t VALUES (3)"),  // skipped
+                ])
+            } catch {
+                caught = error as? PostgresError
+            }
+            // Outside a block, the pipeline was one implicit transaction: nothing stayed.
+            let count = try c.query("SELECT count(*) FROM t").single().decode(Int.self, at: 0)
+            return (caught, count, c.isIdle)
+        }
+        #expect(error?.sqlState == "23505")
+        #expect(count == 0)
+        #expect(idle)
+    }
+
+    @Test func aTransactionWhoseFirstStatementTravelsWithBegin() async throws {
+        let connection = try await Connection.connect(try await TestDatabase.fresh("pipelinetx"))
+        defer { Task { await connection.close() } }
+        let (value, rows) = try await connection.run { c in
+            try c.execute("CREATE TABLE t (n int PRIMARY KEY)")
+            let value = try c.transactionIsolated(first: PipelineStatement("INSERT INTO t VALUES ($1) RETURNING n + 1", [41])) { inner, result in
+                try inner.execute("INSERT INTO t VALUES (2)")
+                return try result.single().decode(Int.self, at: 0)
+            }
+            do {
+                _ = try c.transactionIsolated(first: PipelineStatement("INSERT INTO t VALUES (7)")) { inner, _ in
+                    try inner.execute("INSERT INTO t VALUES (2)")  // fails: the whole transaction rolls back
+                }
+            } catch {}
+            return (value, try c.query("SELECT n FROM t ORDER BY n").rows.map { try $0.decode(Int.self, at: 0) })
+        }
+        #expect(value == 42)
+        #expect(rows == [2, 41])
+    }
+}
+
 @Suite("connection pool")
 struct ConnectionPoolTests {
     @Test func neverOpensMoreThanItsMaximum() async throws {
