@@ -47,10 +47,10 @@ public actor ConnectionPool: Service {
         let connection = try await lease()
         do {
             let value = try await body(connection)
-            await release(connection)
+            releaseLater(connection)
             return value
         } catch {
-            await release(connection)
+            releaseLater(connection)
             throw error
         }
     }
@@ -67,10 +67,9 @@ public actor ConnectionPool: Service {
 
     private func lease() async throws -> Connection {
         guard !isShutDown else { throw PostgresError(kind: .pool, message: "the connection pool is shut down") }
-        while let connection = idle.popLast() {
-            if await connection.isIdle { return connection }
-            await discard(connection)
-        }
+        // Every connection in `idle` or handed over was checked by `release` (open, outside a
+        // transaction), so leasing costs no hop to its thread.
+        if let connection = idle.popLast() { return connection }
         if openCount < configuration.maximumConnections {
             openCount += 1
             do {
@@ -87,20 +86,22 @@ public actor ConnectionPool: Service {
         }
         let handedOver = await withCheckedContinuation { waiters.append($0) }
         guard let handedOver else { throw PostgresError(kind: .pool, message: "the connection pool is shut down") }
-        if await handedOver.isIdle { return handedOver }
-        // A broken connection was handed over: replace it with a new one under the same slot.
-        await handedOver.close()
-        do {
-            return try await Connection.connect(configuration.connection, logger: logger)
-        } catch {
-            openCount -= 1
-            throw error
-        }
+        return handedOver
     }
 
+    /// Returns `connection` to the pool without making the caller wait: the check on its thread
+    /// and the hand-over happen after the caller has its answer.
+    private nonisolated func releaseLater(_ connection: Connection) {
+        Task { await self.release(connection) }
+    }
+
+    /// Checks `connection` (open, outside a transaction), then hands it to the first waiter or
+    /// keeps it idle; a broken one is closed and, for a waiter, replaced under the same slot.
     private func release(_ connection: Connection) async {
-        if isShutDown {
+        let usable = await connection.isIdle
+        if isShutDown || !usable {
             await discard(connection)
+            if !isShutDown, waiterHead < waiters.count { await replaceForWaiter() }
             return
         }
         if waiterHead < waiters.count {
@@ -113,10 +114,20 @@ public actor ConnectionPool: Service {
             waiter.resume(returning: connection)
             return
         }
-        if await connection.isIdle {
-            idle.append(connection)
-        } else {
-            await discard(connection)
+        idle.append(connection)
+    }
+
+    /// Opens a connection for the first waiter, in the slot a broken connection left; if that
+    /// fails, the waiter stays queued for the next release.
+    private func replaceForWaiter() async {
+        guard openCount < configuration.maximumConnections else { return }
+        openCount += 1
+        do {
+            let connection = try await Connection.connect(configuration.connection, logger: logger)
+            await release(connection)
+        } catch {
+            openCount -= 1
+            logger.warning("could not replace a broken connection", metadata: ["error": "\(error)"])
         }
     }
 
