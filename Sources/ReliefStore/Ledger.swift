@@ -241,11 +241,18 @@ public actor Ledger {
         return LedgerError.from(error)
     }
 
+    /// One transaction for `drafts`. BEGIN and the `post_entries` call travel together: two
+    /// round trips (that pair, then COMMIT after the Swift checks) instead of three.
     private func write(_ drafts: [EntryDraft]) async throws -> [PostedEntry] {
         let book = bookCode
         let actor = actorName
-        return try await pool.transaction { c in
-            try PostingWriter.post(c, bookCode: book, actorName: actor, drafts: drafts)
+        let call = PostingWriter.statement(bookCode: book, actorName: actor, drafts: drafts)
+        return try await pool.withConnection { connection in
+            try await connection.run { c in
+                try c.transactionIsolated(first: call) { _, result in
+                    try PostingWriter.check(result.rows, bookCode: book, actorName: actor, drafts: drafts)
+                }
+            }
         }
     }
 }
@@ -260,13 +267,24 @@ public enum PostingWriter {
     public static func post(
         _ c: isolated Connection, bookCode book: String, actorName actor: String, drafts: [EntryDraft]
     ) throws -> [PostedEntry] {
-        let payload = PostPayload.encode(drafts)
-        let rows = try c.query(
+        let call = statement(bookCode: book, actorName: actor, drafts: drafts)
+        return try check(try c.query(call.sql, call.parameters).rows, bookCode: book, actorName: actor, drafts: drafts)
+    }
+
+    /// The `post_entries` call for `drafts`, to run with ``check(_:bookCode:actorName:drafts:)``
+    /// on its rows: ``post(_:bookCode:actorName:drafts:)`` in two halves, so that the call can
+    /// travel with its BEGIN (``Ledger``).
+    static func statement(bookCode book: String, actorName actor: String, drafts: [EntryDraft]) -> PipelineStatement {
+        PipelineStatement(
             """
             SELECT idx, entry_id, seq, period, voucher_no, created_at_us, hash, prev_hash, existed
             FROM relief.post_entries($1, $2::jsonb, $3)
-            """, [book, payload, actor]
-        ).rows
+            """, [book, PostPayload.encode(drafts), actor])
+    }
+
+    /// The posted entries in `rows`, each hash recomputed in Swift; throws when anything
+    /// disagrees with `drafts`.
+    static func check(_ rows: [PostgresRow], bookCode book: String, actorName actor: String, drafts: [EntryDraft]) throws -> [PostedEntry] {
         guard rows.count == drafts.count else {
             throw LedgerError.chainMismatch(seq: 0, detail: "PostgreSQL returned \(rows.count) results for \(drafts.count) entries")
         }
