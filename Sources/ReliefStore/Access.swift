@@ -254,12 +254,12 @@ public enum Access {
     /// acting user and enterprise as transaction settings. Grants and row-level security then
     /// confine every statement, whatever the application's queries forget.
     public static func asUser<T>(_ c: isolated Connection, _ user: User, _ body: @Sendable (isolated Connection) throws -> T) throws -> T {
-        try c.transactionIsolated { t in
-            try t.execute("SET LOCAL ROLE \(user.role.databaseRole)")
-            try t.query("SELECT set_config('relief.actor', $1, true), set_config('relief.enterprise_id', $2, true)",
-                        [user.actorName, user.enterpriseID.map(String.init) ?? ""])
-            return try body(t)
-        }
+        // `role` set through set_config is SET LOCAL ROLE: one statement for the three, sent with
+        // the BEGIN.
+        let settings = PipelineStatement(
+            "SELECT set_config('role', $1, true), set_config('relief.actor', $2, true), set_config('relief.enterprise_id', $3, true)",
+            [user.role.databaseRole, user.actorName, user.enterpriseID.map(String.init) ?? ""])
+        return try c.transactionIsolated(first: settings) { t, _ in try body(t) }
     }
 
     /// One action for ``audit(_:_:actions:)``.
