@@ -195,12 +195,13 @@ public enum MasterData {
     }
 
     /// The id of a dimension value, creating it when missing.
-    /// Makes sure each (kind, code) dimension value exists, creating the missing ones with the
-    /// code as their name: one statement for a set, where ``dimensionID(_:kind:code:name:)``
-    /// takes one round trip each (a purchase group names about seven).
-    static func ensureDimensions(_ c: isolated Connection, _ values: [(kind: String, code: String)]) throws {
-        guard !values.isEmpty else { return }
-        try c.query(
+    /// The statement that makes sure each (kind, code) dimension value exists, creating the
+    /// missing ones with the code as their name: one statement for a set, where
+    /// ``dimensionID(_:kind:code:name:)`` takes one round trip each (a purchase group names
+    /// about seven). Nil for no values.
+    static func ensureDimensionsStatement(_ values: [(kind: String, code: String)]) -> PipelineStatement? {
+        guard !values.isEmpty else { return nil }
+        return PipelineStatement(
             """
             INSERT INTO relief.dimension_values (tenant_id, kind, code, name)
             SELECT $1, w.kind, w.code, w.code

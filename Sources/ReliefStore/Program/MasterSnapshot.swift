@@ -21,64 +21,74 @@ struct MasterSnapshot {
     /// suppliers of those products), or everything for a large file. A one-purchase request thus
     /// reads a few rows, not the province's thousands of enterprises.
     static func load(_ c: isolated Connection, for records: [PurchaseRowRecord]) throws -> MasterSnapshot {
-        let enterprises = Set(records.map(\.enterpriseCreditCode))
-        let suppliers = Set(records.map(\.supplierCreditCode))
-        let products = Set(records.map(\.productCode))
-        guard enterprises.count + suppliers.count + products.count <= maximumFilteredCodes else { return try load(c) }
-        return try load(c, enterprises: Array(enterprises), suppliers: Array(suppliers), products: Array(products))
+        try decode(try c.pipeline(statements(for: records)))
     }
 
     /// Everything.
     static func load(_ c: isolated Connection) throws -> MasterSnapshot {
-        try load(c, enterprises: nil, suppliers: nil, products: nil)
+        try decode(try c.pipeline(statements(codes: nil)))
     }
 
-    /// The named rows, or all of a kind when its list is nil; one set of queries for both.
-    static func load(_ c: isolated Connection, enterprises: [String]?, suppliers: [String]?, products: [String]?) throws -> MasterSnapshot {
-        var snapshot = MasterSnapshot()
+    /// The codes `records` name, or nil (everything) above ``maximumFilteredCodes``.
+    static func codes(for records: [PurchaseRowRecord]) -> (enterprises: [String], suppliers: [String], products: [String])? {
+        let enterprises = Set(records.map(\.enterpriseCreditCode))
+        let suppliers = Set(records.map(\.supplierCreditCode))
+        let products = Set(records.map(\.productCode))
+        guard enterprises.count + suppliers.count + products.count <= maximumFilteredCodes else { return nil }
+        return (Array(enterprises), Array(suppliers), Array(products))
+    }
+
+    /// The four queries of ``load(_:for:)``, independent of each other so that they travel in
+    /// one pipeline: enterprises, products, suppliers (those named and those of the named
+    /// products), certifications (of those suppliers and products).
+    static func statements(for records: [PurchaseRowRecord]) -> [PipelineStatement] {
+        statements(codes: codes(for: records))
+    }
+
+    /// The named rows, or all of them when `codes` is nil.
+    static func statements(codes: (enterprises: [String], suppliers: [String], products: [String])?) -> [PipelineStatement] {
         let tenant = MasterData.tenantID
-        func array(_ codes: [String]?) -> String? { codes.map { PostgresArray.text($0) } }
-        for row in try c.query(
-            "SELECT credit_code, id, name FROM relief.enterprises WHERE tenant_id = $1 AND ($2::text[] IS NULL OR credit_code = ANY ($2::text[]))",
-            [tenant, array(enterprises)]
-        ).rows {
+        let filtered = codes != nil
+        let enterprises = PostgresArray.text(codes?.enterprises ?? [])
+        let suppliers = PostgresArray.text(codes?.suppliers ?? [])
+        let products = PostgresArray.text(codes?.products ?? [])
+        let supplierFilter = """
+            (NOT $2 OR s.credit_code = ANY ($3::text[])
+             OR s.id IN (SELECT p.supplier_id FROM relief.products p WHERE p.tenant_id = $1 AND p.code = ANY ($4::text[])))
+            """
+        return [
+            PipelineStatement(
+                "SELECT credit_code, id, name FROM relief.enterprises WHERE tenant_id = $1 AND (NOT $2 OR credit_code = ANY ($3::text[]))",
+                [tenant, filtered, enterprises]),
+            PipelineStatement(
+                """
+                SELECT p.id, p.code, p.name, s.credit_code, p.category, p.origin_township, p.price_min, p.price_max
+                FROM relief.products p JOIN relief.suppliers s ON s.id = p.supplier_id
+                WHERE p.tenant_id = $1 AND (NOT $2 OR p.code = ANY ($3::text[]))
+                """, [tenant, filtered, products]),
+            PipelineStatement(
+                "SELECT s.id, s.credit_code, s.name, s.township FROM relief.suppliers s WHERE s.tenant_id = $1 AND \(supplierFilter)",
+                [tenant, filtered, suppliers, products]),
+            PipelineStatement(
+                """
+                SELECT c.supplier_id, c.product_id, c.number, c.valid_from::text, c.valid_to::text FROM relief.certifications c
+                WHERE c.tenant_id = $1 AND (NOT $2
+                    OR c.supplier_id IN (SELECT s.id FROM relief.suppliers s WHERE s.tenant_id = $1 AND \(supplierFilter))
+                    OR c.product_id IN (SELECT p.id FROM relief.products p WHERE p.tenant_id = $1 AND p.code = ANY ($4::text[])))
+                """, [tenant, filtered, suppliers, products]),
+        ]
+    }
+
+    /// The snapshot in the four results of ``statements(codes:)``.
+    static func decode(_ results: [PostgresResult]) throws -> MasterSnapshot {
+        precondition(results.count == 4, "the master data is four queries")
+        var snapshot = MasterSnapshot()
+        for row in results[0].rows {
             snapshot.enterprises[try row.decode(String.self, at: 0)] = Enterprise(id: try row.decode(Int.self, at: 1), name: try row.decode(String.self, at: 2))
-        }
-        var productRows: [(id: Int, code: String, name: String, supplierID: Int, category: String, origin: String?, min: Int64?, max: Int64?)] = []
-        for row in try c.query(
-            """
-            SELECT id, code, name, supplier_id, category, origin_township, price_min, price_max FROM relief.products
-            WHERE tenant_id = $1 AND ($2::text[] IS NULL OR code = ANY ($2::text[]))
-            """, [tenant, array(products)]
-        ).rows {
-            productRows.append((
-                try row.decode(Int.self, at: 0), try row.decode(String.self, at: 1), try row.decode(String.self, at: 2), try row.decode(Int.self, at: 3),
-                try row.decode(String.self, at: 4), try row.decodeOptional(String.self, at: 5), try row.decodeOptional(Int64.self, at: 6),
-                try row.decodeOptional(Int64.self, at: 7)))
-        }
-        // The named suppliers and those of the named products (a product's supplier is checked against the file's).
-        let supplierIDs = products == nil ? nil : productRows.map { String($0.supplierID) }
-        var creditCodeOfSupplier: [Int: String] = [:]
-        var supplierRows: [(id: Int, code: String, name: String, township: String)] = []
-        for row in try c.query(
-            """
-            SELECT id, credit_code, name, township FROM relief.suppliers
-            WHERE tenant_id = $1 AND ($2::text[] IS NULL OR credit_code = ANY ($2::text[]) OR id = ANY ($3::integer[]))
-            """, [tenant, array(suppliers), array(supplierIDs)]
-        ).rows {
-            let row = (try row.decode(Int.self, at: 0), try row.decode(String.self, at: 1), try row.decode(String.self, at: 2), try row.decode(String.self, at: 3))
-            creditCodeOfSupplier[row.0] = row.1
-            supplierRows.append(row)
         }
         var supplierCerts: [Int: [Certification]] = [:]
         var productCerts: [Int: [Certification]] = [:]
-        let filtered = suppliers != nil || products != nil
-        for row in try c.query(
-            """
-            SELECT supplier_id, product_id, number, valid_from::text, valid_to::text FROM relief.certifications
-            WHERE tenant_id = $1 AND (NOT $2 OR supplier_id = ANY ($3::integer[]) OR product_id = ANY ($4::integer[]))
-            """, [tenant, filtered, PostgresArray.text(supplierRows.map { String($0.id) }), PostgresArray.text(productRows.map { String($0.id) })]
-        ).rows {
+        for row in results[3].rows {
             guard let from = LocalDate(parsing: try row.decode(String.self, at: 3)) else { continue }
             let cert = Certification(number: try row.decode(String.self, at: 2), validFrom: from, validTo: try row.decodeOptional(String.self, at: 4).flatMap { LocalDate(parsing: $0) })
             if let product = try row.decodeOptional(Int.self, at: 1) {
@@ -87,15 +97,22 @@ struct MasterSnapshot {
                 supplierCerts[try row.decode(Int.self, at: 0), default: []].append(cert)
             }
         }
-        for supplier in supplierRows {
-            snapshot.suppliers[supplier.code] = Supplier(
-                id: supplier.id, creditCode: supplier.code, name: supplier.name, township: supplier.township, certifications: supplierCerts[supplier.id] ?? [])
+        for row in results[2].rows {
+            let id = try row.decode(Int.self, at: 0)
+            let code = try row.decode(String.self, at: 1)
+            snapshot.suppliers[code] = Supplier(
+                id: id, creditCode: code, name: try row.decode(String.self, at: 2), township: try row.decode(String.self, at: 3),
+                certifications: supplierCerts[id] ?? [])
         }
-        for product in productRows {
-            snapshot.products[product.code] = Product(
-                id: product.id, code: product.code, name: product.name, supplierCreditCode: creditCodeOfSupplier[product.supplierID] ?? "",
-                category: product.category, originTownship: product.origin, priceMin: product.min.flatMap { UnitPrice(tenThousandthsOfYuan: $0) },
-                priceMax: product.max.flatMap { UnitPrice(tenThousandthsOfYuan: $0) }, certifications: productCerts[product.id] ?? [])
+        for row in results[1].rows {
+            let id = try row.decode(Int.self, at: 0)
+            let code = try row.decode(String.self, at: 1)
+            snapshot.products[code] = Product(
+                id: id, code: code, name: try row.decode(String.self, at: 2), supplierCreditCode: try row.decode(String.self, at: 3),
+                category: try row.decode(String.self, at: 4), originTownship: try row.decodeOptional(String.self, at: 5),
+                priceMin: try row.decodeOptional(Int64.self, at: 6).flatMap { UnitPrice(tenThousandthsOfYuan: $0) },
+                priceMax: try row.decodeOptional(Int64.self, at: 7).flatMap { UnitPrice(tenThousandthsOfYuan: $0) },
+                certifications: productCerts[id] ?? [])
         }
         return snapshot
     }

@@ -10,14 +10,24 @@ struct ProgramContext {
     var closedThrough: Period?
 
     static func load(_ c: isolated Connection, code: String) throws -> ProgramContext {
-        guard let row = try c.query(
+        let statement = self.statement(code: code)
+        return try decode(try c.query(statement.sql, statement.parameters), code: code)
+    }
+
+    /// The query of ``load(_:code:)``, to send in a pipeline with others.
+    static func statement(code: String) -> PipelineStatement {
+        PipelineStatement(
             """
             SELECT p.id, b.code, p.paired_county, array_to_string(p.townships, '|'), array_to_string(p.prohibited_categories, '|'),
                    b.closed_through,
                    (SELECT array_to_string(r.eligible_channels, '|') FROM relief.subsidy_rules r WHERE r.program_id = p.id ORDER BY r.version DESC LIMIT 1)
             FROM relief.programs p JOIN relief.books b ON b.id = p.book_id WHERE p.code = $1
-            """, [code]
-        ).rows.first else {
+            """, [code])
+    }
+
+    /// The program in the result of ``statement(code:)``; throws when there is none.
+    static func decode(_ result: PostgresResult, code: String) throws -> ProgramContext {
+        guard let row = result.rows.first else {
             throw ProgramError.unknownProgram(code)
         }
         func set(_ index: Int) throws -> Set<String> {
@@ -59,36 +69,39 @@ public enum Purchases {
         _ c: isolated Connection, _ table: Table, programCode: String, actorName: String,
         progress: @Sendable (_ done: Int, _ total: Int) -> Void = { _, _ in }
     ) throws -> ImportSummary {
-        let program = try ProgramContext.load(c, code: programCode)
         let (rows, mapProblems) = ImportLayouts.purchases.map(table)
-        if !mapProblems.isEmpty { throw ImportErrors(fileName: table.fileName, problems: mapProblems) }
-        let (records, parseProblems) = RecordParser.purchases(rows)
-        var problems = parseProblems
-        let master = try MasterSnapshot.load(c, for: records)
-        problems += checkReferences(records, master: master, program: program)
-        if !problems.isEmpty {
-            throw ImportErrors(fileName: table.fileName, problems: problems.sorted { ($0.line ?? 0, $0.column ?? "") < ($1.line ?? 0, $1.column ?? "") })
+        if !mapProblems.isEmpty {
+            _ = try ProgramContext.load(c, code: programCode)  // an unknown program is said first
+            throw ImportErrors(fileName: table.fileName, problems: mapProblems)
         }
+        let (records, parseProblems) = RecordParser.purchases(rows)
         var summary = ImportSummary(rows: table.rows.count)
         let groups = Dictionary(grouping: records, by: \.key)
         var seenKeys = Set<String>()
         let keysInOrder = records.map(\.key).filter { seenKeys.insert($0).inserted }
-        try c.transactionIsolated { t in
-            let existingKeys = Set(try t.query(
-                "SELECT purchase_key FROM relief.purchases WHERE program_id = $1 AND purchase_key = ANY ($2::text[])",
-                [program.id, PostgresArray.text(keysInOrder)]
-            ).rows.map { try $0.decode(String.self, at: 0) })
+        let reads = readStatements(programCode: programCode, records: records, keys: keysInOrder)
+        // Inside the caller's transaction (the web app's, as its user) the import writes there
+        // directly, without a savepoint: every caller lets an import error roll the whole
+        // transaction back.
+        try c.withinTransaction { t in
+            // One round trip for everything read before writing (ProgramContext, MasterSnapshot,
+            // the keys already there, the invoices in use).
+            let results = try t.pipeline(reads)
+            let program = try ProgramContext.decode(results[0], code: programCode)
+            let master = try MasterSnapshot.decode(Array(results[1...4]))
+            let problems = parseProblems + checkReferences(records, master: master, program: program)
+            if !problems.isEmpty {
+                throw ImportErrors(fileName: table.fileName, problems: problems.sorted { ($0.line ?? 0, $0.column ?? "") < ($1.line ?? 0, $1.column ?? "") })
+            }
+            let existingKeys = Set(try results[5].rows.map { try $0.decode(String.self, at: 0) })
             var usedInvoices: [String: String] = [:]
-            // Through a function: a clerk's row-level security hides other enterprises' purchases.
-            for row in try t.query(
-                "SELECT invoice_number, purchase_key FROM relief.invoices_in_use($1, $2::text[])",
-                [program.id, PostgresArray.text(Array(Set(records.map(\.invoiceNumber))))]
-            ).rows {
+            for row in results[6].rows {
                 usedInvoices[try row.decode(String.self, at: 0)] = try row.decode(String.self, at: 1)
             }
             let townships = Set(records.compactMap { master.products[$0.productCode]?.originTownship ?? master.suppliers[$0.supplierCreditCode]?.township })
-            try MasterData.ensureDimensions(
-                t, [("program", program.code)] + Set(records.map(\.channel)).map { ("channel", $0) } + townships.map { ("township", $0) })
+            // Sent with the first chunk's entries, which need them.
+            var dimensions: PipelineStatement? = MasterData.ensureDimensionsStatement(
+                [("program", program.code)] + Set(records.map(\.channel)).map { ("channel", $0) } + townships.map { ("township", $0) })
             var pending: [(key: String, lines: [PurchaseRowRecord], judgments: [Judgment], draft: EntryDraft)] = []
             for key in keysInOrder where !existingKeys.contains(key) {
                 let lines = groups[key]!
@@ -100,7 +113,11 @@ public enum Purchases {
             var index = 0
             while index < pending.count {
                 let chunk = Array(pending[index..<min(index + importChunkPurchases, pending.count)])
-                let posted = try PostingWriter.post(t, bookCode: program.bookCode, actorName: actorName, drafts: chunk.map(\.draft))
+                let drafts = chunk.map(\.draft)
+                let call = PostingWriter.statement(bookCode: program.bookCode, actorName: actorName, drafts: drafts)
+                let results = try t.pipeline((dimensions.map { [$0] } ?? []) + [call])
+                dimensions = nil
+                let posted = try PostingWriter.check(results.last!.rows, bookCode: program.bookCode, actorName: actorName, drafts: drafts)
                 try insertPurchases(
                     t, program: program, items: zip(chunk, posted).map { ($0.key, $0.lines, $0.judgments, $1.id) }, master: master, actorName: actorName)
                 for (item, entry) in zip(chunk, posted) {
@@ -113,6 +130,22 @@ public enum Purchases {
             }
         }
         return summary
+    }
+
+    /// What an import reads before it writes, as one pipeline: the program, the master data
+    /// (four queries), the file's keys already recorded, and its invoices already in use.
+    static func readStatements(programCode: String, records: [PurchaseRowRecord], keys: [String]) -> [PipelineStatement] {
+        [ProgramContext.statement(code: programCode)] + MasterSnapshot.statements(for: records) + [
+            PipelineStatement(
+                """
+                SELECT purchase_key FROM relief.purchases
+                WHERE program_id = (SELECT id FROM relief.programs WHERE code = $1) AND purchase_key = ANY ($2::text[])
+                """, [programCode, PostgresArray.text(keys)]),
+            // Through a function: a clerk's row-level security hides other enterprises' purchases.
+            PipelineStatement(
+                "SELECT invoice_number, purchase_key FROM relief.invoices_in_use((SELECT id FROM relief.programs WHERE code = $1), $2::text[])",
+                [programCode, PostgresArray.text(Array(Set(records.map(\.invoiceNumber))))]),
+        ]
     }
 
     /// References, consistency of each purchase's header fields, closed months, and invoices
@@ -202,34 +235,40 @@ public enum Purchases {
         items: [(key: String, lines: [PurchaseRowRecord], judgments: [Judgment], entryID: Int64)], master: MasterSnapshot, actorName: String
     ) throws {
         guard !items.isEmpty else { return }
+        // One round trip: the lines find their purchases by key, so both inserts travel together.
+        let results = try t.pipeline(insertStatements(program: program, items: items, master: master, actorName: actorName))
+        guard results[0].affectedRows == items.count, results[1].affectedRows == items.reduce(0, { $0 + $1.lines.count }) else {
+            throw SubsidyError(
+                message: "PostgreSQL stored \(results[0].affectedRows) of \(items.count) purchases and \(results[1].affectedRows) lines; nothing was imported")
+        }
+    }
+
+    /// The two inserts of ``insertPurchases(_:program:items:master:actorName:)``: the purchases,
+    /// then their lines, each line joined to its purchase by (program, 采购单号).
+    static func insertStatements(
+        program: ProgramContext, items: [(key: String, lines: [PurchaseRowRecord], judgments: [Judgment], entryID: Int64)],
+        master: MasterSnapshot, actorName: String
+    ) -> [PipelineStatement] {
         let firsts = items.map { $0.lines[0] }
-        let rows = try t.query(
+        let purchases = PipelineStatement(
             """
             INSERT INTO relief.purchases (tenant_id, program_id, purchase_key, enterprise_id, supplier_id, purchase_date, channel, purpose,
                                           invoice_number, invoice_date, seller_tax_id, entry_id, created_by)
             SELECT $1, $2, x.key, x.enterprise, x.supplier, x.purchase_date::date, x.channel, x.purpose, x.invoice, x.invoice_date::date, x.tax, x.entry, $3
             FROM unnest($4::text[], $5::integer[], $6::integer[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::bigint[])
                  AS x(key, enterprise, supplier, purchase_date, channel, purpose, invoice, invoice_date, tax, entry)
-            RETURNING id, purchase_key
             """,
             [MasterData.tenantID, program.id, actorName, PostgresArray.text(items.map(\.key)),
              PostgresArray.text(firsts.map { String(master.enterprises[$0.enterpriseCreditCode]!.id) }),
              PostgresArray.text(firsts.map { String(master.suppliers[$0.supplierCreditCode]!.id) }),
              PostgresArray.text(firsts.map(\.date.description)), PostgresArray.text(firsts.map(\.channel)), PostgresArray.text(firsts.map(\.purpose)),
              PostgresArray.text(firsts.map(\.invoiceNumber)), PostgresArray.text(firsts.map(\.invoiceDate.description)),
-             PostgresArray.text(firsts.map(\.sellerTaxId)), PostgresArray.text(items.map { String($0.entryID) })]
-        ).rows
-        guard rows.count == items.count else {
-            throw SubsidyError(message: "PostgreSQL stored \(rows.count) of \(items.count) purchases; nothing was imported")
-        }
-        var idOfKey: [String: Int64] = [:]
-        for row in rows { idOfKey[try row.decode(String.self, at: 1)] = try row.decode(Int64.self, at: 0) }
-        var purchaseIDs: [String] = [], lineNumbers: [String] = [], products: [String] = [], quantities: [String] = [], units: [String] = []
+             PostgresArray.text(firsts.map(\.sellerTaxId)), PostgresArray.text(items.map { String($0.entryID) })])
+        var keys: [String] = [], lineNumbers: [String] = [], products: [String] = [], quantities: [String] = [], units: [String] = []
         var prices: [String] = [], amounts: [String] = [], codes: [String] = [], reasons: [String] = []
         for item in items {
-            let id = String(idOfKey[item.key]!)
             for (index, (line, judgment)) in zip(item.lines, item.judgments).enumerated() {
-                purchaseIDs.append(id)
+                keys.append(item.key)
                 lineNumbers.append(String(index + 1))
                 products.append(String(master.products[line.productCode]!.id))
                 quantities.append(line.quantity.description)
@@ -240,17 +279,19 @@ public enum Purchases {
                 reasons.append(judgment.reasons.map(\.message).joined(separator: "；"))
             }
         }
-        try t.query(
+        let lines = PipelineStatement(
             """
             INSERT INTO relief.purchase_lines (purchase_id, line, tenant_id, product_id, quantity, unit, unit_price, amount_fen, eligible, reason_codes, reasons)
-            SELECT x.purchase, x.line, $1, x.product, x.quantity, x.unit, x.price, x.amount, x.codes = '',
+            SELECT p.id, x.line, $1, x.product, x.quantity, x.unit, x.price, x.amount, x.codes = '',
                    CASE WHEN x.codes = '' THEN '{}'::text[] ELSE string_to_array(x.codes, ',') END, x.reasons
-            FROM unnest($2::bigint[], $3::integer[], $4::integer[], $5::numeric[], $6::text[], $7::bigint[], $8::bigint[], $9::text[], $10::text[])
-                 AS x(purchase, line, product, quantity, unit, price, amount, codes, reasons)
+            FROM unnest($3::text[], $4::integer[], $5::integer[], $6::numeric[], $7::text[], $8::bigint[], $9::bigint[], $10::text[], $11::text[])
+                 AS x(key, line, product, quantity, unit, price, amount, codes, reasons)
+            JOIN relief.purchases p ON p.program_id = $2 AND p.purchase_key = x.key
             """,
-            [MasterData.tenantID, PostgresArray.text(purchaseIDs), PostgresArray.text(lineNumbers), PostgresArray.text(products),
+            [MasterData.tenantID, program.id, PostgresArray.text(keys), PostgresArray.text(lineNumbers), PostgresArray.text(products),
              PostgresArray.text(quantities), PostgresArray.text(units), PostgresArray.text(prices), PostgresArray.text(amounts),
              PostgresArray.text(codes), PostgresArray.text(reasons)])
+        return [purchases, lines]
     }
 }
 
