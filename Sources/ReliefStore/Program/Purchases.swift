@@ -244,7 +244,9 @@ public enum Purchases {
     }
 
     /// The two inserts of ``insertPurchases(_:program:items:master:actorName:)``: the purchases,
-    /// then their lines, each line joined to its purchase by (program, 采购单号).
+    /// then their lines, each line finding its purchase by (program, 采购单号). The lookup is a
+    /// scalar subquery, so it is one index probe per line whatever the planner thinks of the
+    /// table's size; a line whose purchase is missing gets no id, which NOT NULL refuses.
     static func insertStatements(
         program: ProgramContext, items: [(key: String, lines: [PurchaseRowRecord], judgments: [Judgment], entryID: Int64)],
         master: MasterSnapshot, actorName: String
@@ -282,11 +284,11 @@ public enum Purchases {
         let lines = PipelineStatement(
             """
             INSERT INTO relief.purchase_lines (purchase_id, line, tenant_id, product_id, quantity, unit, unit_price, amount_fen, eligible, reason_codes, reasons)
-            SELECT p.id, x.line, $1, x.product, x.quantity, x.unit, x.price, x.amount, x.codes = '',
+            SELECT (SELECT p.id FROM relief.purchases p WHERE p.program_id = $2 AND p.purchase_key = x.key),
+                   x.line, $1, x.product, x.quantity, x.unit, x.price, x.amount, x.codes = '',
                    CASE WHEN x.codes = '' THEN '{}'::text[] ELSE string_to_array(x.codes, ',') END, x.reasons
             FROM unnest($3::text[], $4::integer[], $5::integer[], $6::numeric[], $7::text[], $8::bigint[], $9::bigint[], $10::text[], $11::text[])
                  AS x(key, line, product, quantity, unit, price, amount, codes, reasons)
-            JOIN relief.purchases p ON p.program_id = $2 AND p.purchase_key = x.key
             """,
             [MasterData.tenantID, program.id, PostgresArray.text(keys), PostgresArray.text(lineNumbers), PostgresArray.text(products),
              PostgresArray.text(quantities), PostgresArray.text(units), PostgresArray.text(prices), PostgresArray.text(amounts),
