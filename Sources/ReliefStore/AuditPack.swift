@@ -80,7 +80,7 @@ private final class JournalSink: @unchecked Sendable {
 
     func write(_ entries: [ExportEntry]) throws {
         for entry in entries {
-            buffer += try writer.entryBytes(entry)
+            try writer.appendEntryBytes(entry, to: &buffer)
             if buffer.count >= 1 << 20 {
                 try handle.write(contentsOf: buffer)
                 buffer.removeAll(keepingCapacity: true)
