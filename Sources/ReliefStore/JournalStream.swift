@@ -251,12 +251,20 @@ public enum JournalStream {
 
     /// The entry with its postings in line order. The nested loop delivers them so (the primary
     /// key's order); SQL does not promise it across a join, so it is checked, and sorted if not.
-    static func inLineOrder(_ entry: ExportEntry) -> ExportEntry {
-        let postings = entry.postings
-        guard postings.count > 1, zip(postings, postings.dropFirst()).contains(where: { $0.line > $1.line }) else { return entry }
-        var sorted = entry
-        sorted.postings.sort { $0.line < $1.line }
-        return sorted
+    /// Takes the entry by `consuming`: a copy of it was a retain and a release per string
+    /// (perf of a 2M-row export).
+    static func inLineOrder(_ entry: consuming ExportEntry) -> ExportEntry {
+        var inOrder = true
+        var index = 1
+        while index < entry.postings.count {
+            if entry.postings[index - 1].line > entry.postings[index].line {
+                inOrder = false
+                break
+            }
+            index += 1
+        }
+        if !inOrder { entry.postings.sort { $0.line < $1.line } }
+        return entry
     }
 
     /// Runs `body` with PostgreSQL's JIT compilation off, then restores the setting. The nested
