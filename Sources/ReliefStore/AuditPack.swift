@@ -79,8 +79,9 @@ private final class JournalSink: @unchecked Sendable {
     }
 
     func write(_ entries: [ExportEntry]) throws {
-        for entry in entries {
-            try writer.appendEntryBytes(entry, to: &buffer)
+        // By index: `for entry in entries` would copy each entry (a retain and release per string).
+        for index in entries.indices {
+            try writer.appendEntryBytes(entries[index], to: &buffer)
             if buffer.count >= 1 << 20 {
                 try handle.write(contentsOf: buffer)
                 buffer.removeAll(keepingCapacity: true)

@@ -33,8 +33,9 @@ final class BatchPipeline<Item: Sendable>: @unchecked Sendable {
         thread.start()
     }
 
-    /// Queues `item`; blocks while `depth` batches wait. Throws the worker's error, if any.
-    func send(_ item: Item) throws {
+    /// Queues `item` (moved in, not copied); blocks while `depth` batches wait. Throws the
+    /// worker's error, if any.
+    func send(_ item: consuming Item) throws {
         pending.append(item)
         if pending.count >= batchSize { try push() }
     }

@@ -18,7 +18,7 @@ public enum JournalStream {
     /// no second connection can be opened, the single-connection query (``copyQuery(bookID:periods:)``)
     /// reads everything.
     public static func forEach(
-        _ c: isolated Connection, bookCode: String, periods: ClosedRange<Period>? = nil, _ body: (ExportEntry) throws -> Void
+        _ c: isolated Connection, bookCode: String, periods: ClosedRange<Period>? = nil, _ body: (consuming ExportEntry) throws -> Void
     ) throws {
         guard periods == nil, c.isIdle, let configuration = c.configuration else {
             let lookups = try Lookups(c, bookCode: bookCode)
@@ -88,7 +88,7 @@ public enum JournalStream {
     private struct IDsOutOfOrder: Error { let seq: Int64 }
 
     private static func twoStreams(
-        _ c: isolated Connection, configuration: ConnectionConfiguration, bookCode: String, _ body: (ExportEntry) throws -> Void
+        _ c: isolated Connection, configuration: ConnectionConfiguration, bookCode: String, _ body: (consuming ExportEntry) throws -> Void
     ) throws {
         let snapshot = try c.query("SELECT pg_export_snapshot()").single().decode(String.self, at: 0)
         let lookups = try Lookups(c, bookCode: bookCode)
@@ -180,7 +180,7 @@ public enum JournalStream {
 
     /// The single-connection read: ``copyQuery(bookID:periods:)``, from chain position `fromSeq` on.
     private static func nestedLoop(
-        _ c: isolated Connection, lookups: Lookups, periods: ClosedRange<Period>?, fromSeq: Int64?, _ body: (ExportEntry) throws -> Void
+        _ c: isolated Connection, lookups: Lookups, periods: ClosedRange<Period>?, fromSeq: Int64?, _ body: (consuming ExportEntry) throws -> Void
     ) throws {
         var current: ExportEntry?
         var failure: (any Error)?
