@@ -102,6 +102,8 @@ public actor Connection {
     private nonisolated let cancelToken: CancelToken
     private var handle: OpaquePointer?
     private var savepointDepth = 0
+    /// Statements prepared on this session, by SQL text: their server-side names.
+    private var preparedNames: [String: String] = [:]
     /// The configuration this connection was opened with (a second connection, such as
     /// ``SideCopy``'s, opens with the same).
     public private(set) var configuration: ConnectionConfiguration?
@@ -235,7 +237,7 @@ public actor Connection {
     ) throws -> T {
         precondition(maximumAttempts >= 1, "maximumAttempts must be at least 1")
         if let handle, PQtransactionStatus(handle) == PQTRANS_INTRANS {
-            return try inSavepoint { try body(self, try query(first.sql, first.parameters)) }
+            return try inSavepoint { try body(self, try query(first.sql, first.parameters, prepared: first.prepared)) }
         }
         var attempt = 1
         while true {
@@ -320,10 +322,30 @@ public actor Connection {
         return try materialize(result, conn: conn)
     }
 
+    /// The most statements one session prepares; statements beyond it run unprepared.
+    public static let maximumPreparedStatements = 64
+
+    /// The server-side name of `sql` prepared on this session, preparing it now if it is not yet
+    /// (one round trip, once per session); nil when ``maximumPreparedStatements`` are taken.
+    /// PostgreSQL keeps the parse tree and, once a generic plan proves as cheap as custom ones,
+    /// the plan; it replans by itself after DDL and for another role under row-level security.
+    private func preparedName(_ sql: String, parameterCount: Int, conn: OpaquePointer) throws(PostgresError) -> String? {
+        if let name = preparedNames[sql] { return name }
+        guard preparedNames.count < Self.maximumPreparedStatements else { return nil }
+        let name = "relief_ps_\(preparedNames.count + 1)"
+        let result = PQprepare(conn, name, sql, Int32(parameterCount), nil)
+        defer { PQclear(result) }
+        _ = try materialize(result, conn: conn)
+        preparedNames[sql] = name
+        return name
+    }
+
     /// Runs one parameterised statement. Parameters travel separately from the SQL text, in
-    /// PostgreSQL's text format; nil is SQL NULL.
+    /// PostgreSQL's text format; nil is SQL NULL. `prepared` keeps the statement prepared on the
+    /// session (for statements a request runs every time): parsed and analysed once, and planned
+    /// once when PostgreSQL finds a generic plan as good.
     @discardableResult
-    public func query(_ sql: String, _ parameters: [(any PostgresEncodable)?] = []) throws(PostgresError)
+    public func query(_ sql: String, _ parameters: [(any PostgresEncodable)?] = [], prepared: Bool = false) throws(PostgresError)
         -> PostgresResult
     {
         let conn = try requireHandle()
@@ -334,8 +356,10 @@ public actor Connection {
                 kind: .server, sqlState: "22021",
                 message: "parameter $\(index + 1) contains a NUL character, which PostgreSQL text cannot hold; remove it")
         }
+        let name = prepared ? try preparedName(sql, parameterCount: texts.count, conn: conn) : nil
         let result = withCStringArray(texts) { pointers in
-            PQexecParams(conn, sql, Int32(pointers.count), nil, pointers, nil, nil, 0)
+            if let name { return PQexecPrepared(conn, name, Int32(pointers.count), pointers, nil, nil, 0) }
+            return PQexecParams(conn, sql, Int32(pointers.count), nil, pointers, nil, nil, 0)
         }
         defer { PQclear(result) }
         return try materialize(result, conn: conn)
@@ -376,13 +400,21 @@ public actor Connection {
         let parameterBytes = texts.reduce(0) { $0 + $1.reduce(0) { $0 + ($1?.utf8.count ?? 0) } }
         if parameterBytes > Self.maximumPipelineParameterBytes {
             // Too much to send before reading: one by one, the same statements in the same order.
-            return try zip(statements, texts).map { statement, _ throws(PostgresError) in try query(statement.sql, statement.parameters) }
+            return try zip(statements, texts).map { statement, _ throws(PostgresError) in
+                try query(statement.sql, statement.parameters, prepared: statement.prepared)
+            }
+        }
+        // Statements to keep prepared are prepared first, outside the pipeline (once per session).
+        var names: [String?] = []
+        for (statement, parameters) in zip(statements, texts) {
+            names.append(statement.prepared ? try preparedName(statement.sql, parameterCount: parameters.count, conn: conn) : nil)
         }
         guard PQenterPipelineMode(conn) == 1 else { throw connectionError(conn, "cannot enter pipeline mode") }
         var sent = 0
-        for (statement, parameters) in zip(statements, texts) {
+        for (index, (statement, parameters)) in zip(statements, texts).enumerated() {
             let accepted = withCStringArray(parameters) { pointers in
-                PQsendQueryParams(conn, statement.sql, Int32(pointers.count), nil, pointers, nil, nil, 0)
+                if let name = names[index] { return PQsendQueryPrepared(conn, name, Int32(pointers.count), pointers, nil, nil, 0) }
+                return PQsendQueryParams(conn, statement.sql, Int32(pointers.count), nil, pointers, nil, nil, 0)
             }
             guard accepted == 1 else { break }
             sent += 1

@@ -193,10 +193,13 @@ public struct PipelineStatement: Sendable {
     public var sql: String
     /// The parameters.
     public var parameters: [(any PostgresEncodable)?]
+    /// Keep it prepared on the session (see ``Connection/query(_:_:prepared:)``).
+    public var prepared: Bool
 
     /// Makes a statement.
-    public init(_ sql: String, _ parameters: [(any PostgresEncodable)?] = []) {
+    public init(_ sql: String, _ parameters: [(any PostgresEncodable)?] = [], prepared: Bool = false) {
         self.sql = sql
         self.parameters = parameters
+        self.prepared = prepared
     }
 }

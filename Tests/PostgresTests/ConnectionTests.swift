@@ -229,6 +229,57 @@ struct PipelineTests {
     }
 }
 
+@Suite("prepared statements")
+struct PreparedStatementTests {
+    @Test func aStatementIsPreparedOncePerSessionAndSurvivesErrorsAndDDL() async throws {
+        let connection = try await Connection.connect(try await TestDatabase.fresh("prepared"))
+        defer { Task { await connection.close() } }
+        let (sums, prepared, afterDDL) = try await connection.run { c in
+            try c.execute("CREATE TABLE t (n int PRIMARY KEY)")
+            try c.execute("INSERT INTO t SELECT generate_series(1, 10)")
+            let sql = "SELECT sum(n) FROM t WHERE n <= $1"
+            var sums: [Int] = []
+            for limit in [3, 4, 10] { sums.append(try c.query(sql, [limit], prepared: true).single().decode(Int.self, at: 0)) }
+            // A failed transaction does not lose the prepared statement.
+            _ = try? c.transactionIsolated { t in try t.execute("SELECT 1/0") }
+            let results = try c.pipeline([
+                PipelineStatement(sql, [2], prepared: true), PipelineStatement("SELECT count(*) FROM t", prepared: true),
+            ])
+            sums.append(try results[0].single().decode(Int.self, at: 0))
+            sums.append(try results[1].single().decode(Int.self, at: 0))
+            let prepared = try c.query("SELECT count(*) FROM pg_prepared_statements").single().decode(Int.self, at: 0)
+            // PostgreSQL replans a prepared statement after DDL on its table.
+            try c.execute("ALTER TABLE t ADD COLUMN m int DEFAULT 0")
+            try c.execute("INSERT INTO t (n) VALUES (100)")
+            let afterDDL = try c.query(sql, [1000], prepared: true).single().decode(Int.self, at: 0)
+            return (sums, prepared, afterDDL)
+        }
+        #expect(sums == [6, 10, 55, 3, 10])
+        #expect(prepared == 2)  // the sum and the count, each once
+        #expect(afterDDL == 155)
+    }
+
+    @Test func aBadStatementIsAnErrorEachTimeAndNothingIsKept() async throws {
+        let connection = try await Connection.connect(try await TestDatabase.fresh("preparedbad"))
+        defer { Task { await connection.close() } }
+        let (first, second, prepared) = try await connection.run { c in
+            var errors: [String?] = []
+            for _ in 0..<2 {
+                do {
+                    try c.query("SELECT nonsense FROM nowhere WHERE x = $1", [1], prepared: true)
+                    errors.append(nil)
+                } catch {
+                    errors.append((error as? PostgresError)?.sqlState)
+                }
+            }
+            return (errors[0], errors[1], try c.query("SELECT count(*) FROM pg_prepared_statements").single().decode(Int.self, at: 0))
+        }
+        #expect(first == "42P01")
+        #expect(second == "42P01")
+        #expect(prepared == 0)
+    }
+}
+
 @Suite("connection pool")
 struct ConnectionPoolTests {
     @Test func neverOpensMoreThanItsMaximum() async throws {
