@@ -226,7 +226,7 @@ public enum Access {
             SELECT u.id, u.login, u.display_name, u.role, u.enterprise_id, e.credit_code
             FROM relief.api_tokens t JOIN relief.users u ON u.id = t.user_id LEFT JOIN relief.enterprises e ON e.id = u.enterprise_id
             WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND t.expires_at > now() AND u.disabled_at IS NULL
-            """, [Chain.hex(Chain.sha256(Array(token.utf8)))]
+            """, [Chain.hex(Chain.sha256(Array(token.utf8)))], prepared: true
         ).rows.first.map(decodeUser)
     }
 
@@ -258,7 +258,7 @@ public enum Access {
         // the BEGIN.
         let settings = PipelineStatement(
             "SELECT set_config('role', $1, true), set_config('relief.actor', $2, true), set_config('relief.enterprise_id', $3, true)",
-            [user.role.databaseRole, user.actorName, user.enterpriseID.map(String.init) ?? ""])
+            [user.role.databaseRole, user.actorName, user.enterpriseID.map(String.init) ?? ""], prepared: true)
         return try c.transactionIsolated(first: settings) { t, _ in try body(t) }
     }
 
@@ -298,7 +298,7 @@ public enum Access {
             [
                 MasterData.tenantID, user.actorName, user.role.rawValue, PostgresArray.text(actions.map(\.action)),
                 PostgresArray.text(actions.map(\.target)), PostgresArray.text(details), PostgresArray.text(actions.map(\.remote)),
-            ])
+            ], prepared: true)
     }
 
     /// Appends to the audit log: who, what, on what, from where.

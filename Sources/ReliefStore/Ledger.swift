@@ -279,7 +279,7 @@ public enum PostingWriter {
             """
             SELECT idx, entry_id, seq, period, voucher_no, created_at_us, hash, prev_hash, existed
             FROM relief.post_entries($1, $2::jsonb, $3)
-            """, [book, PostPayload.encode(drafts), actor])
+            """, [book, PostPayload.encode(drafts), actor], prepared: true)
     }
 
     /// The posted entries in `rows`, each hash recomputed in Swift; throws when anything

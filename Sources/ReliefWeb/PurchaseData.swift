@@ -231,7 +231,7 @@ enum PurchaseQueries {
     static func purchases(_ c: isolated Connection, programCode: String, keys: [String]) throws -> [String: PurchaseView] {
         let rows = try c.query(
             select + " WHERE g.code = $1 AND p.purchase_key = ANY ($2::text[]) ORDER BY p.purchase_key, l.line",
-            [programCode, PostgresArray.text(keys)]
+            [programCode, PostgresArray.text(keys)], prepared: true
         ).rows
         var byKey: [String: [PostgresRow]] = [:]
         for row in rows { byKey[try row.decode(String.self, at: 0), default: []].append(row) }

@@ -208,7 +208,7 @@ public enum MasterData {
             FROM (SELECT DISTINCT u.kind, u.code FROM unnest($2::text[], $3::text[]) AS u(kind, code)) w
             WHERE NOT EXISTS (SELECT 1 FROM relief.dimension_values d WHERE d.tenant_id = $1 AND d.kind = w.kind AND d.code = w.code)
             ORDER BY w.kind, w.code
-            """, [tenantID, PostgresArray.text(values.map(\.kind)), PostgresArray.text(values.map(\.code))])
+            """, [tenantID, PostgresArray.text(values.map(\.kind)), PostgresArray.text(values.map(\.code))], prepared: true)
     }
 
     static func dimensionID(_ c: isolated Connection, kind: String, code: String, name: String) throws -> Int {

@@ -59,23 +59,23 @@ struct MasterSnapshot {
         return [
             PipelineStatement(
                 "SELECT credit_code, id, name FROM relief.enterprises WHERE tenant_id = $1 AND (NOT $2 OR credit_code = ANY ($3::text[]))",
-                [tenant, filtered, enterprises]),
+                [tenant, filtered, enterprises], prepared: true),
             PipelineStatement(
                 """
                 SELECT p.id, p.code, p.name, s.credit_code, p.category, p.origin_township, p.price_min, p.price_max
                 FROM relief.products p JOIN relief.suppliers s ON s.id = p.supplier_id
                 WHERE p.tenant_id = $1 AND (NOT $2 OR p.code = ANY ($3::text[]))
-                """, [tenant, filtered, products]),
+                """, [tenant, filtered, products], prepared: true),
             PipelineStatement(
                 "SELECT s.id, s.credit_code, s.name, s.township FROM relief.suppliers s WHERE s.tenant_id = $1 AND \(supplierFilter)",
-                [tenant, filtered, suppliers, products]),
+                [tenant, filtered, suppliers, products], prepared: true),
             PipelineStatement(
                 """
                 SELECT c.supplier_id, c.product_id, c.number, c.valid_from::text, c.valid_to::text FROM relief.certifications c
                 WHERE c.tenant_id = $1 AND (NOT $2
                     OR c.supplier_id IN (SELECT s.id FROM relief.suppliers s WHERE s.tenant_id = $1 AND \(supplierFilter))
                     OR c.product_id IN (SELECT p.id FROM relief.products p WHERE p.tenant_id = $1 AND p.code = ANY ($4::text[])))
-                """, [tenant, filtered, suppliers, products]),
+                """, [tenant, filtered, suppliers, products], prepared: true),
         ]
     }
 

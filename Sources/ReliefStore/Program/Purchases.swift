@@ -22,7 +22,7 @@ struct ProgramContext {
                    b.closed_through,
                    (SELECT array_to_string(r.eligible_channels, '|') FROM relief.subsidy_rules r WHERE r.program_id = p.id ORDER BY r.version DESC LIMIT 1)
             FROM relief.programs p JOIN relief.books b ON b.id = p.book_id WHERE p.code = $1
-            """, [code])
+            """, [code], prepared: true)
     }
 
     /// The program in the result of ``statement(code:)``; throws when there is none.
@@ -140,11 +140,11 @@ public enum Purchases {
                 """
                 SELECT purchase_key FROM relief.purchases
                 WHERE program_id = (SELECT id FROM relief.programs WHERE code = $1) AND purchase_key = ANY ($2::text[])
-                """, [programCode, PostgresArray.text(keys)]),
+                """, [programCode, PostgresArray.text(keys)], prepared: true),
             // Through a function: a clerk's row-level security hides other enterprises' purchases.
             PipelineStatement(
                 "SELECT invoice_number, purchase_key FROM relief.invoices_in_use((SELECT id FROM relief.programs WHERE code = $1), $2::text[])",
-                [programCode, PostgresArray.text(Array(Set(records.map(\.invoiceNumber))))]),
+                [programCode, PostgresArray.text(Array(Set(records.map(\.invoiceNumber))))], prepared: true),
         ]
     }
 
@@ -265,7 +265,7 @@ public enum Purchases {
              PostgresArray.text(firsts.map { String(master.suppliers[$0.supplierCreditCode]!.id) }),
              PostgresArray.text(firsts.map(\.date.description)), PostgresArray.text(firsts.map(\.channel)), PostgresArray.text(firsts.map(\.purpose)),
              PostgresArray.text(firsts.map(\.invoiceNumber)), PostgresArray.text(firsts.map(\.invoiceDate.description)),
-             PostgresArray.text(firsts.map(\.sellerTaxId)), PostgresArray.text(items.map { String($0.entryID) })])
+             PostgresArray.text(firsts.map(\.sellerTaxId)), PostgresArray.text(items.map { String($0.entryID) })], prepared: true)
         var keys: [String] = [], lineNumbers: [String] = [], products: [String] = [], quantities: [String] = [], units: [String] = []
         var prices: [String] = [], amounts: [String] = [], codes: [String] = [], reasons: [String] = []
         for item in items {
@@ -292,7 +292,7 @@ public enum Purchases {
             """,
             [MasterData.tenantID, program.id, PostgresArray.text(keys), PostgresArray.text(lineNumbers), PostgresArray.text(products),
              PostgresArray.text(quantities), PostgresArray.text(units), PostgresArray.text(prices), PostgresArray.text(amounts),
-             PostgresArray.text(codes), PostgresArray.text(reasons)])
+             PostgresArray.text(codes), PostgresArray.text(reasons)], prepared: true)
         return [purchases, lines]
     }
 }
