@@ -67,7 +67,8 @@ struct BenchRun {
         _ = importedLines
         if plan.postingOnly { return }
         let http = try await BenchHTTP(plan: plan, database: database, admin: admin).run()
-        report.section("f. HTTP under \(BenchHTTP.connections) concurrent connections (in-process server, AsyncHTTPClient)")
+        report.section(
+            "f. HTTP under \(BenchHTTP.connections) concurrent connections (in-process server, AsyncHTTPClient; after \(BenchHTTP.warmUpSeconds) s of unmeasured POSTs)")
         let storeRate = postingRates[BenchHTTP.connections] ?? 0
         let share = storeRate > 0 ? http.post.perSecond / storeRate : 0
         let postP99 = http.post.percentileMilliseconds(0.99)
