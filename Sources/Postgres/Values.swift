@@ -69,6 +69,26 @@ public struct PostgresBytes: Sendable, Hashable, PostgresEncodable, PostgresDeco
 public enum Hex {
     private static let digits = Array("0123456789abcdef".utf8)
 
+    /// Lower-case hex of `bytes`, written straight into the string's storage: the export and
+    /// verify call this once per entry, and the generic form below was neither specialised nor
+    /// inlined across modules (perf: 3.4% of an export's samples, with its iterator).
+    public static func encode(_ bytes: UnsafeBufferPointer<UInt8>) -> String {
+        String(unsafeUninitializedCapacity: bytes.count * 2) { out in
+            var position = 0
+            for byte in bytes {
+                out[position] = digits[Int(byte >> 4)]
+                out[position + 1] = digits[Int(byte & 0x0f)]
+                position += 2
+            }
+            return position
+        }
+    }
+
+    /// Lower-case hex of `bytes`.
+    public static func encode(_ bytes: [UInt8]) -> String {
+        bytes.withUnsafeBufferPointer { encode($0) }
+    }
+
     /// Lower-case hex of `bytes`.
     public static func encode(_ bytes: some Sequence<UInt8>) -> String {
         var out: [UInt8] = []

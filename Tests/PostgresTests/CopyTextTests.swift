@@ -55,3 +55,23 @@ struct CopyTextTests {
         }
     }
 }
+
+/// Hex: pure, no database.
+@Suite("hex")
+struct HexTests {
+    @Test func everyFormOfEncodeAgreesAndDecodeRoundTrips() {
+        var generator = SystemRandomNumberGenerator()
+        for length in [0, 1, 2, 31, 32, 33, 257] {
+            let bytes = (0..<length).map { _ in UInt8.random(in: 0...255, using: &generator) }
+            let fromPointer = bytes.withUnsafeBufferPointer { Hex.encode($0) }
+            let fromArray = Hex.encode(bytes)
+            let fromSequence = Hex.encode(bytes.lazy.map { $0 })
+            #expect(fromPointer == fromArray)
+            #expect(fromPointer == fromSequence)
+            #expect(fromPointer.utf8.count == length * 2)
+            #expect(fromPointer.allSatisfy { "0123456789abcdef".contains($0) })
+            #expect(Hex.decode(fromPointer) == bytes)
+        }
+        #expect(Hex.encode([0x00, 0x0f, 0xa0, 0xff]) == "000fa0ff")
+    }
+}
