@@ -329,6 +329,16 @@ enum OpenAPIDocument {
           },
           "422": {
             "$ref": "#/components/responses/ValidationFailed"
+          },
+          "503": {
+            "description": "TOO_MANY_WAITING: 10,000 purchases already wait to be recorded; retry later with the same Idempotency-Key",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
           }
         }
       }

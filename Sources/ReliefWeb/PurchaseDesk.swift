@@ -21,6 +21,9 @@ import ReliefStore
 actor PurchaseDesk {
     /// The most purchases one group carries.
     static let maximumGroupPurchases = 64
+    /// The most purchases waiting at once, all users together; one more is refused with 503 at
+    /// once rather than queued without bound (the database pool's own queue holds 10,000 too).
+    static let maximumWaitingPurchases = 10_000
 
     /// What a request asks to record.
     struct Submission: Sendable {
@@ -50,13 +53,19 @@ actor PurchaseDesk {
     static let maximumGroupsInFlight = 1
 
     private var queues: [User: [Waiting]] = [:]
+    /// Purchases in `queues`, all users together.
+    private var waitingCount = 0
     private var inFlight: [User: Int] = [:]
     /// Groups written so far and the purchases they carried (failed groups not counted).
     private(set) var groupCommits: (transactions: Int, purchases: Int) = (0, 0)
 
     /// Records `submission` as `user`, together with that user's other waiting purchases.
     func record(_ submission: Submission, user: User, server: WebServer) async throws -> Outcome {
-        try await withCheckedThrowingContinuation { continuation in
+        guard waitingCount < Self.maximumWaitingPurchases else {
+            throw APIError(.serviceUnavailable, "TOO_MANY_WAITING", "等待记账的采购单过多（\(Self.maximumWaitingPurchases) 张），请稍后重试（同一 Idempotency-Key 重试是安全的）")
+        }
+        waitingCount += 1
+        return try await withCheckedThrowingContinuation { continuation in
             queues[user, default: []].append(Waiting(submission: submission, server: server, continuation: continuation))
             startGroups(user)
         }
@@ -70,6 +79,8 @@ actor PurchaseDesk {
             started += 1
             let (group, rest) = Self.split(queue)
             queues[user] = rest.isEmpty ? nil : rest
+            waitingCount -= group.count
+            assert(waitingCount >= 0)
             inFlight[user, default: 0] += 1
             Task { await self.write(group, user: user) }
         }
