@@ -29,8 +29,13 @@ struct Serve: AsyncParsableCommand {
     @Flag(name: .long, help: "Take the client address from X-Forwarded-For (only behind a proxy that sets it).")
     var trustProxy = false
 
+    /// The server's pool: each request looks up its token on a connection while a purchase
+    /// group holds another. Measured with wrk, 16 connections posting purchases: 8 pooled
+    /// connections gave 657–892 requests/s, 20 gave 1,190–1,399, 40 gave 1,351–1,445.
+    static let defaultConnections = 20
+
     @Option(name: .long, help: "Connections in the database pool.")
-    var connections: Int = ReliefDatabase.defaultMaximumConnections
+    var connections: Int = Serve.defaultConnections
 
     func validate() throws {
         guard (1...65_535).contains(port) else { throw ValidationError("--port must be 1 to 65535") }

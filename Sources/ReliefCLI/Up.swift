@@ -18,7 +18,8 @@ struct Up: AsyncParsableCommand {
     func run() async throws {
         try await show()
         guard serve else { return }
-        let database = try await ReliefDatabase.open(try ReliefDatabase.locate(environment: Session.environment))
+        let database = try await ReliefDatabase.open(
+            try ReliefDatabase.locate(environment: Session.environment), maximumConnections: Serve.defaultConnections)
         let configuration = WebConfiguration(host: "127.0.0.1", port: port, programCode: Demo.programCode, bookCode: options.book, trustForwardedFor: false)
         print("""
 
