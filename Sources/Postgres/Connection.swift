@@ -239,22 +239,9 @@ public actor Connection {
         if let handle, PQtransactionStatus(handle) == PQTRANS_INTRANS {
             return try inSavepoint { try body(self, try query(first.sql, first.parameters, prepared: first.prepared)) }
         }
-        var attempt = 1
-        while true {
-            do {
-                let results = try pipeline([PipelineStatement("BEGIN"), first])
-                let value = try body(self, results[1])
-                try execute("COMMIT")
-                return value
-            } catch {
-                rollbackQuietly()
-                if let pgError = error as? PostgresError, pgError.isTransient, attempt < maximumAttempts {
-                    logger.debug("retrying transaction", metadata: ["attempt": "\(attempt)", "sqlstate": "\(pgError.sqlState ?? "")"])
-                    attempt += 1
-                    continue
-                }
-                throw error
-            }
+        return try retryingTransaction(maximumAttempts: maximumAttempts) {
+            let results = try pipeline([PipelineStatement("BEGIN"), first])
+            return try body(self, results[1])
         }
     }
 
@@ -269,11 +256,20 @@ public actor Connection {
         if let handle, PQtransactionStatus(handle) == PQTRANS_INTRANS {
             return try inSavepoint { try body(self) }
         }
+        return try retryingTransaction(maximumAttempts: maximumAttempts) {
+            try execute(isolation == .readCommitted ? "BEGIN" : "BEGIN ISOLATION LEVEL \(isolation.rawValue)")
+            return try body(self)
+        }
+    }
+
+    /// Runs `beginAndWork` (which opens the transaction and does its work), then COMMIT; on an
+    /// error rolls back, and on SQLSTATE 40001 or 40P01 starts again, at most `maximumAttempts`
+    /// times in all.
+    private func retryingTransaction<T>(maximumAttempts: Int, _ beginAndWork: () throws -> T) throws -> T {
         var attempt = 1
         while true {
             do {
-                try execute(isolation == .readCommitted ? "BEGIN" : "BEGIN ISOLATION LEVEL \(isolation.rawValue)")
-                let value = try body(self)
+                let value = try beginAndWork()
                 try execute("COMMIT")
                 return value
             } catch {

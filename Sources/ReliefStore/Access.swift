@@ -303,9 +303,6 @@ public enum Access {
 
     /// Appends to the audit log: who, what, on what, from where.
     public static func audit(_ c: isolated Connection, _ user: User, action: String, target: String = "", detail: [String: String] = [:], remote: String = "") throws {
-        let json = String(decoding: try JSONEncoder().encode(detail), as: UTF8.self)
-        try c.query(
-            "INSERT INTO relief.audit_log (tenant_id, actor, role, action, target, detail, remote) VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7)",
-            [MasterData.tenantID, user.actorName, user.role.rawValue, action, target, json, remote])
+        try audit(c, user, actions: [AuditAction(action: action, target: target, detail: detail, remote: remote)])
     }
 }

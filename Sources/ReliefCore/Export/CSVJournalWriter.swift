@@ -123,10 +123,9 @@ public struct CSVJournalWriter: JournalWriter, ByteJournalWriter, Sendable {
 
     /// The entry's rows in ``encoding`` (UTF-8 rows are written as bytes from the start).
     public mutating func entryBytes(_ entry: ExportEntry) throws(JournalEncodingError) -> [UInt8] {
-        guard encoding == .utf8BOM else { return try encode(self.entry(entry)) }
         var bytes: [UInt8] = []
         bytes.reserveCapacity(entry.postings.count * 256)
-        Self.appendRows(entry, to: &bytes)
+        try appendEntryBytes(entry, to: &bytes)
         return bytes
     }
 

@@ -17,18 +17,6 @@ struct MasterSnapshot {
     /// Above this many distinct codes, the whole master data is read (one scan beats long arrays).
     static let maximumFilteredCodes = 2_000
 
-    /// The master data `records` refer to: only their enterprises, suppliers and products (and the
-    /// suppliers of those products), or everything for a large file. A one-purchase request thus
-    /// reads a few rows, not the province's thousands of enterprises.
-    static func load(_ c: isolated Connection, for records: [PurchaseRowRecord]) throws -> MasterSnapshot {
-        try decode(try c.pipeline(statements(for: records)))
-    }
-
-    /// Everything.
-    static func load(_ c: isolated Connection) throws -> MasterSnapshot {
-        try decode(try c.pipeline(statements(codes: nil)))
-    }
-
     /// The codes `records` name, or nil (everything) above ``maximumFilteredCodes``.
     static func codes(for records: [PurchaseRowRecord]) -> (enterprises: [String], suppliers: [String], products: [String])? {
         let enterprises = Set(records.map(\.enterpriseCreditCode))
@@ -38,9 +26,11 @@ struct MasterSnapshot {
         return (Array(enterprises), Array(suppliers), Array(products))
     }
 
-    /// The four queries of ``load(_:for:)``, independent of each other so that they travel in
-    /// one pipeline: enterprises, products, suppliers (those named and those of the named
-    /// products), certifications (of those suppliers and products).
+    /// The master data `records` refer to, as four queries independent of each other so that
+    /// they travel in one pipeline (decoded by ``decode(_:)``): enterprises, products, suppliers
+    /// (those named and those of the named products), certifications (of those suppliers and
+    /// products). Only what the records name, or everything for a large file: a one-purchase
+    /// request reads a few rows, not the province's thousands of enterprises.
     static func statements(for records: [PurchaseRowRecord]) -> [PipelineStatement] {
         statements(codes: codes(for: records))
     }
