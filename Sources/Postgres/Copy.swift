@@ -182,54 +182,65 @@ public struct CopyFields: Sendable {
 /// UTF-8 for `text`, one byte for `"char"`, days since 2000-01-01 for `date`, microseconds since
 /// 2000-01-01 UTC for `timestamptz`.
 public struct CopyBinaryFields: Sendable {
+    /// Where each field of the last row starts and how long it is (−1 for NULL); only the first
+    /// ``count`` entries are that row's. The arrays only grow, to the widest row seen.
     private var starts: [Int] = []
     private var lengths: [Int] = []
+    private var fieldCount = 0
 
     /// An empty split.
-    public init() {
-        starts.reserveCapacity(32)
-        lengths.reserveCapacity(32)
-    }
+    public init() {}
 
     /// The number of fields of the last row split.
-    public var count: Int { starts.count }
+    public var count: Int { fieldCount }
 
     /// Splits the row that starts at `offset` of `data`: returns the offset after it, or nil when
     /// `data` holds the end-of-data marker there (a field count of −1).
     mutating func split(_ data: UnsafeBufferPointer<UInt8>, at offset: Int) throws(PostgresError) -> Int? {
-        starts.removeAll(keepingCapacity: true)
-        lengths.removeAll(keepingCapacity: true)
+        fieldCount = 0
         guard offset + 2 <= data.count else { throw Self.malformed("a row is cut short") }
-        let fieldCount = Int(Int16(bitPattern: UInt16(data[offset]) << 8 | UInt16(data[offset + 1])))
-        if fieldCount == -1 { return nil }
-        guard fieldCount >= 0 else { throw Self.malformed("negative field count") }
-        var position = offset + 2
-        for _ in 0..<fieldCount {
-            guard position + 4 <= data.count else { throw Self.malformed("a field length is cut short") }
-            let length = Int(Int32(bitPattern: Self.uint32(data, at: position)))
-            position += 4
-            if length < 0 {
-                starts.append(position)
-                lengths.append(-1)
-                continue
-            }
-            guard position + length <= data.count else { throw Self.malformed("a field is cut short") }
-            starts.append(position)
-            lengths.append(length)
-            position += length
+        let rowFields = Int(Int16(bitPattern: UInt16(data[offset]) << 8 | UInt16(data[offset + 1])))
+        if rowFields == -1 { return nil }
+        guard rowFields >= 0 else { throw Self.malformed("negative field count") }
+        if starts.count < rowFields {
+            starts = Array(repeating: 0, count: rowFields)
+            lengths = Array(repeating: -1, count: rowFields)
         }
+        // Written through buffer pointers: one uniqueness check per row and array instead of one
+        // per field (perf of `relief verify`: the split was 4% of its samples).
+        var position = offset + 2
+        let problem: String? = starts.withUnsafeMutableBufferPointer { starts in
+            lengths.withUnsafeMutableBufferPointer { lengths in
+                for index in 0..<rowFields {
+                    guard position + 4 <= data.count else { return "a field length is cut short" }
+                    let length = Int(Int32(bitPattern: Self.uint32(data, at: position)))
+                    position += 4
+                    starts[index] = position
+                    if length < 0 {
+                        lengths[index] = -1
+                        continue
+                    }
+                    guard position + length <= data.count else { return "a field is cut short" }
+                    lengths[index] = length
+                    position += length
+                }
+                return nil
+            }
+        }
+        if let problem { throw Self.malformed(problem) }
+        fieldCount = rowFields
         return position
     }
 
     /// True when field `index` is NULL or missing.
     public func isNull(_ index: Int) -> Bool {
-        index >= lengths.count || lengths[index] < 0
+        index >= fieldCount || lengths[index] < 0
     }
 
     /// Field `index` as a signed integer of 1, 2, 4 or 8 bytes (`"char"`, `smallint`, `integer`,
     /// `date`, `bigint`, `timestamptz`); nil for NULL, a missing field or another width.
     public func int64(_ index: Int, in row: UnsafeBufferPointer<UInt8>) -> Int64? {
-        guard index < lengths.count else { return nil }
+        guard index < fieldCount else { return nil }
         let start = starts[index]
         switch lengths[index] {
         case 8: return Int64(bitPattern: UInt64(Self.uint32(row, at: start)) << 32 | UInt64(Self.uint32(row, at: start + 4)))
@@ -242,7 +253,7 @@ public struct CopyBinaryFields: Sendable {
 
     /// Field `index`'s bytes (valid while `row` is); nil for NULL or a missing field.
     public func bytes(_ index: Int, in row: UnsafeBufferPointer<UInt8>) -> UnsafeBufferPointer<UInt8>? {
-        guard index < lengths.count, lengths[index] >= 0 else { return nil }
+        guard index < fieldCount, lengths[index] >= 0 else { return nil }
         return UnsafeBufferPointer(rebasing: row[starts[index]..<starts[index] + lengths[index]])
     }
 

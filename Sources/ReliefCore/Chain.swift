@@ -177,8 +177,7 @@ public struct CanonicalWriter: Sendable {
     /// A text field, escaped: `\` → `\\`, `|` → `\|`, LF → `\n`, CR → `\r` (byte by byte: the
     /// four are ASCII and never part of a longer UTF-8 sequence).
     public mutating func text(_ value: String) {
-        var value = value
-        value.withUTF8 { utf8 in
+        UTF8Bytes.with(value) { utf8 in
             // Most text has nothing to escape: one copy.
             guard utf8.contains(where: { $0 == 0x5c || $0 == 0x7c || $0 == 0x0a || $0 == 0x0d }) else {
                 bytes.append(contentsOf: utf8)

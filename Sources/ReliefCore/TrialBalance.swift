@@ -162,8 +162,7 @@ public enum CSV {
     /// Appends one field: as is, or in double quotes with quotes doubled when it holds a comma,
     /// quote, CR or LF.
     static func appendField(_ field: String, to bytes: inout [UInt8]) {
-        var field = field
-        field.withUTF8 { utf8 in
+        UTF8Bytes.with(field) { utf8 in
             guard utf8.contains(where: { $0 == 0x2C || $0 == 0x22 || $0 == 0x0A || $0 == 0x0D }) else {
                 bytes.append(contentsOf: utf8)
                 return

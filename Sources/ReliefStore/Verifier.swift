@@ -58,10 +58,7 @@ public enum Verifier {
         let checker = StreamChecker(report: report)
         let closeHeads = closes
         let pipeline = BatchPipeline<ExportEntry>(name: "relief.verify") { batch in
-            for entry in batch {
-                checker.state.checkClose(closes: closeHeads, report: &checker.report)
-                checker.state.check(entry, report: &checker.report)
-            }
+            checker.check(batch, closes: closeHeads)
         }
         do {
             try JournalStream.forEach(c, bookCode: bookCode) { entry in try pipeline.send(entry) }
@@ -163,6 +160,25 @@ public enum Verifier {
         var report: VerificationReport
 
         init(report: VerificationReport) { self.report = report }
+
+        /// Checks `batch` in order, on locals swapped out of the object: through the stored
+        /// properties each entry was copied (a retain and release per string) before the check.
+        func check(_ batch: [ExportEntry], closes: [Int64: [(period: Int, head: [UInt8])]]) {
+            var state = StreamState()
+            var report = VerificationReport(bookCode: "")
+            swap(&state, &self.state)
+            swap(&report, &self.report)
+            defer {
+                swap(&state, &self.state)
+                swap(&report, &self.report)
+            }
+            batch.withUnsafeBufferPointer { entries in
+                for index in entries.indices {
+                    state.checkClose(closes: closes, report: &report)
+                    state.check(entries[index], report: &report)
+                }
+            }
+        }
     }
 
     struct MonthKey: Hashable {
@@ -181,21 +197,29 @@ public enum Verifier {
         /// True when `hex` (either case) spells `bytes`: the stored hash against the recomputed
         /// one without decoding it into an array first.
         static func hex(_ hex: String, spells bytes: [UInt8]) -> Bool {
-            var hex = hex
-            return hex.withUTF8 { utf8 in
+            hex.utf8.withContiguousStorageIfAvailable { utf8 in
                 guard utf8.count == bytes.count * 2 else { return false }
-                func nibble(_ c: UInt8) -> UInt8? {
-                    switch c {
-                    case UInt8(ascii: "0")...UInt8(ascii: "9"): return c - UInt8(ascii: "0")
-                    case UInt8(ascii: "a")...UInt8(ascii: "f"): return c - UInt8(ascii: "a") + 10
-                    case UInt8(ascii: "A")...UInt8(ascii: "F"): return c - UInt8(ascii: "A") + 10
-                    default: return nil
+                return bytes.withUnsafeBufferPointer { bytes in
+                    var index = 0
+                    while index < bytes.count {
+                        let high = nibbles[Int(utf8[2 * index])]
+                        let low = nibbles[Int(utf8[2 * index + 1])]
+                        // 0xFF marks a byte that is not a hex digit: it never equals a nibble.
+                        guard high < 16, low < 16, high << 4 | low == bytes[index] else { return false }
+                        index += 1
                     }
+                    return true
                 }
-                for (index, byte) in bytes.enumerated() {
-                    guard let high = nibble(utf8[2 * index]), let low = nibble(utf8[2 * index + 1]), high << 4 | low == byte else { return false }
-                }
-                return true
+            } ?? (Hex.decode(hex) == bytes)
+        }
+
+        /// The value of each ASCII hex digit (either case) by byte; 0xFF for every other byte.
+        static let nibbles: [UInt8] = (0...255).map { (byte: Int) -> UInt8 in
+            switch byte {
+            case 0x30...0x39: return UInt8(byte - 0x30)
+            case 0x61...0x66: return UInt8(byte - 0x61 + 10)
+            case 0x41...0x46: return UInt8(byte - 0x41 + 10)
+            default: return 0xFF
             }
         }
 
@@ -231,13 +255,15 @@ public enum Verifier {
             if entry.postings.count < 2 { problem("has \(entry.postings.count) posting(s); an entry needs at least two") }
             var debitFen: Int64 = 0
             var creditFen: Int64 = 0
-            for posting in entry.postings {
-                if posting.side == .debit { debitFen += posting.amountFen } else { creditFen += posting.amountFen }
-                let key = MonthKey(accountID: posting.account.id, period: periodNumber)
-                let signed = posting.isRed ? -posting.amountFen : posting.amountFen
-                var totals = monthly[key] ?? (0, 0)
-                if posting.side == .debit { totals.0 += signed } else { totals.1 += signed }
-                monthly[key] = totals
+            // By index: `for posting in entry.postings` copies each posting.
+            for index in entry.postings.indices {
+                let amountFen = entry.postings[index].amountFen
+                let isDebit = entry.postings[index].side == .debit
+                if isDebit { debitFen += amountFen } else { creditFen += amountFen }
+                let key = MonthKey(accountID: entry.postings[index].account.id, period: periodNumber)
+                let signed = entry.postings[index].isRed ? -amountFen : amountFen
+                monthly[key, default: (0, 0)].0 += isDebit ? signed : 0
+                monthly[key, default: (0, 0)].1 += isDebit ? 0 : signed
             }
             if debitFen != creditFen { problem("unbalanced: debits \(debitFen) fen, credits \(creditFen) fen") }
             // Continue from the stored hash so one altered entry is reported once, not for every later one.

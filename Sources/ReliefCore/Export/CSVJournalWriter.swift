@@ -192,29 +192,35 @@ public struct CSVJournalWriter: JournalWriter, ByteJournalWriter, Sendable {
         var row = CSVCells(capacity: 0)
         swap(&row.bytes, &bytes)
         defer { swap(&row.bytes, &bytes) }
-        for posting in entry.postings {
-            row.bytes.append(contentsOf: head.bytes)
-            row.integer(Int64(posting.line))
-            row.comma()
-            row.text(posting.account.code)
-            row.comma()
-            row.text(posting.account.name)
-            row.comma()
-            row.bytes.append(contentsOf: posting.side == .debit ? CSVCells.debit : CSVCells.credit)
-            row.comma()
-            row.money(posting.amountFen)
-            row.comma()
-            row.bytes.append(contentsOf: posting.isRed ? CSVCells.yes : CSVCells.no)
-            let dimensions = posting.dimensions
-            row.optional(dimensions.enterprise)
-            row.optional(dimensions.supplier)
-            row.optional(dimensions.township)
-            row.optional(dimensions.category)
-            row.optional(dimensions.channel)
-            row.optional(dimensions.program)
-            row.optional(posting.memo)
-            row.bytes.append(contentsOf: tail.bytes)
+        // By index into the buffer, each posting borrowed: `for posting in entry.postings`, or
+        // `entry.postings[index]`, copied each one.
+        entry.postings.withUnsafeBufferPointer { postings in
+            for index in postings.indices { appendRow(postings[index], to: &row, head: head, tail: tail) }
         }
+    }
+
+    /// One posting's row: the entry's `head` cells, the posting's, the entry's `tail` cells.
+    private static func appendRow(_ posting: ExportPosting, to row: inout CSVCells, head: borrowing CSVCells, tail: borrowing CSVCells) {
+        row.bytes.append(contentsOf: head.bytes)
+        row.integer(Int64(posting.line))
+        row.comma()
+        row.text(posting.account.code)
+        row.comma()
+        row.text(posting.account.name)
+        row.comma()
+        row.bytes.append(contentsOf: posting.side == .debit ? CSVCells.debit : CSVCells.credit)
+        row.comma()
+        row.money(posting.amountFen)
+        row.comma()
+        row.bytes.append(contentsOf: posting.isRed ? CSVCells.yes : CSVCells.no)
+        row.optional(posting.dimensions.enterprise)
+        row.optional(posting.dimensions.supplier)
+        row.optional(posting.dimensions.township)
+        row.optional(posting.dimensions.category)
+        row.optional(posting.dimensions.channel)
+        row.optional(posting.dimensions.program)
+        row.optional(posting.memo)
+        row.bytes.append(contentsOf: tail.bytes)
     }
 
     /// Nothing.

@@ -112,10 +112,11 @@ extension ExportEntry {
             bookCode: bookCode, seq: seq, period: period, voucherNumber: voucherNumber, date: date, reversesSeq: reversesSeq,
             createdAtMicroseconds: createdAtMicroseconds, createdBy: createdBy, idempotencyKey: idempotencyKey,
             description: description)
-        for posting in postings {
+        // By index: `for posting in postings` copies each posting (a retain and release per string).
+        for index in postings.indices {
             writer.posting(
-                line: posting.line, accountCode: posting.account.code, side: posting.side, amountFen: posting.amountFen,
-                dimensions: posting.dimensions, memo: posting.memo)
+                line: postings[index].line, accountCode: postings[index].account.code, side: postings[index].side,
+                amountFen: postings[index].amountFen, dimensions: postings[index].dimensions, memo: postings[index].memo)
         }
     }
 
