@@ -85,6 +85,20 @@ struct AccessTests {
             }
         }
         #expect(money?.sqlState == "RL060")
+        // Memorandum accounts, but naming another enterprise: refused by the same check.
+        let otherEnterprise = data.enterprises.rows[4].cells[0]
+        let othersMemo = await #expect(throws: PostgresError.self) {
+            _ = try await books.database.pool.withConnection { connection in
+                try await connection.run { c in
+                    try Access.asUser(c, a) { t in
+                        try t.query(
+                            "SELECT * FROM relief.post_entries('main', $1::jsonb, 'x')",
+                            [#"[{"key":"others","date":"2020-06-01","postings":[{"account":"901","side":"D","amount_fen":100,"enterprise":"\#(otherEnterprise)"},{"account":"902","side":"C","amount_fen":100,"enterprise":"\#(otherEnterprise)"}]}]"#])
+                    }
+                }
+            }
+        }
+        #expect(othersMemo?.sqlState == "RL060")
         #expect(try await books.count("SELECT count(*) FROM relief.purchases WHERE purchase_key LIKE 'CLERK-%'") == 1)
         await books.close()
     }
