@@ -138,6 +138,7 @@ enum Templates {
         </tbody>
         </table>
         </div>
+        {{#paged}}<p class="note">第 {{page}} / {{pages}} 页，共 {{total}} 家{{#prevHref}} · <a href="{{prevHref}}">上一页</a>{{/prevHref}}{{#nextHref}} · <a href="{{nextHref}}">下一页</a>{{/nextHref}} · <a href="{{fullHref}}">完整月报</a></p>{{/paged}}
         </section>
         {{> foot}}
         """

@@ -48,6 +48,27 @@ struct ChartTests {
         #expect(chart["omitted"] as? String == "5")
         let short = WebServer.chart(Array(rows.prefix(12)))
         #expect((short["bars"] as? [[String: Any]])?.count == 12)
-        #expect(short["omitted"] as? String == "")
+        #expect(short["omitted"] == nil)
+    }
+}
+
+@Suite("dashboard pages")
+struct DashboardPageTests {
+    @Test func theRankingIsShownAHundredRowsAPageAndOutOfRangePagesAreClamped() {
+        let size = WebServer.dashboardRowsPerPage
+        #expect(size == 100)
+        let first = WebServer.dashboardPage(requested: nil, rowCount: 2_000)
+        #expect(first.number == 1 && first.count == 20 && first.rows == 0..<100)
+        let last = WebServer.dashboardPage(requested: 20, rowCount: 2_000)
+        #expect(last.number == 20 && last.rows == 1_900..<2_000)
+        #expect(WebServer.dashboardPage(requested: 21, rowCount: 2_000).number == 20)
+        #expect(WebServer.dashboardPage(requested: 0, rowCount: 2_000).number == 1)
+        #expect(WebServer.dashboardPage(requested: -3, rowCount: 2_000).number == 1)
+        let partial = WebServer.dashboardPage(requested: 3, rowCount: 250)
+        #expect(partial.count == 3 && partial.rows == 200..<250)
+        // 23 enterprises (the demo) and none: one page, every row.
+        #expect(WebServer.dashboardPage(requested: nil, rowCount: 23) == (1, 1, 0..<23))
+        let empty = WebServer.dashboardPage(requested: 2, rowCount: 0)
+        #expect(empty.number == 1 && empty.count == 1 && empty.rows.isEmpty)
     }
 }

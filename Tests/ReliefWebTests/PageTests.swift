@@ -78,6 +78,8 @@ struct PageTests {
             #expect(page.text.contains("<svg class=\"chart\""))
             #expect(page.text.contains("各企业消费帮扶完成率"))
             #expect(page.text.components(separatedBy: "<g transform=").count - 1 == 23)
+            // Every enterprise has its bar and the table fits one page: no note, no pager.
+            #expect(!page.text.contains("其余") && !page.text.contains("下一页"))
             let csrf = try #require(csrfToken(in: page.text))
 
             // Logging out needs the session's CSRF token.
@@ -149,6 +151,31 @@ struct PageTests {
             #expect(html.contains("截至 2020-05"))
             #expect(!html.contains(fixture.data.enterprises.rows[1].cells[1]))
             #expect(html.contains("不合格") || html.contains("合格"))
+        }
+        await fixture.close()
+    }
+
+    @Test func theDashboardRankingIsPagedAtProvinceScale() async throws {
+        let fixture = try await WebFixture.make("paged", volume: DemoData.Volume(enterprises: 150, purchases: 300))
+        try await fixture.test { client in
+            let (browser, _) = try await Browser.signIn(client, login: WebFixture.login(.financePreparer), password: WebFixture.passwords[.financePreparer]!)
+            let first = try await browser.get("/?period=2020-05")
+            #expect(first.status == .ok)
+            #expect(first.text.components(separatedBy: "<tr><td>").count - 1 == 100)
+            #expect(first.text.contains("第 1 / 2 页，共 150 家"))
+            #expect(first.text.contains("href=\"/?period=2020-05&amp;page=2\">下一页</a>"))
+            #expect(!first.text.contains(">上一页<"))
+            #expect(first.text.contains("href=\"/reports/monthly?period=2020-05\">完整月报</a>"))
+            #expect(first.text.contains("<tr><td>1</td>") && !first.text.contains("<tr><td>101</td>"))
+            // The chart still ranks everyone: the top 20 and the bottom 10, and says so.
+            #expect(first.text.components(separatedBy: "<g transform=").count - 1 == 30)
+            #expect(first.text.contains("其余 120 家见下表"))
+            let second = try await browser.get("/?period=2020-05&page=2")
+            #expect(second.text.components(separatedBy: "<tr><td>").count - 1 == 50)
+            #expect(second.text.contains("第 2 / 2 页") && second.text.contains("<tr><td>101</td>") && second.text.contains("<tr><td>150</td>"))
+            #expect(second.text.contains("href=\"/?period=2020-05&amp;page=1\">上一页</a>") && !second.text.contains(">下一页<"))
+            // A page past the end shows the last one.
+            #expect(try await browser.get("/?period=2020-05&page=99").text.contains("第 2 / 2 页"))
         }
         await fixture.close()
     }

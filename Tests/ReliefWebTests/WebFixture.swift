@@ -26,12 +26,12 @@ struct WebFixture {
 
     static func login(_ role: Role) -> String { "web-" + role.rawValue.replacingOccurrences(of: "_", with: "-") }
 
-    static func make(_ label: String) async throws -> WebFixture {
+    static func make(_ label: String, volume: DemoData.Volume = .seed) async throws -> WebFixture {
         let configuration = try await TestDatabase.fresh("web_" + label)
         let database = try await ReliefDatabase.open(configuration)
         let admin = try await Connection.connect(configuration)
-        let data = DemoData()
-        _ = try await admin.run { c in try Demo.load(c) }
+        let data = DemoData(volume: volume)
+        _ = try await admin.run { c in try Demo.load(c, volume: volume) }
         var users: [Role: User] = [:]
         var tokens: [Role: String] = [:]
         for role in Role.allCases {
