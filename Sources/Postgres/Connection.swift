@@ -345,13 +345,7 @@ public actor Connection {
         -> PostgresResult
     {
         let conn = try requireHandle()
-        let texts = parameters.map { $0?.postgresText }
-        // libpq passes parameters as C strings: a NUL would silently end the value early.
-        if let index = texts.firstIndex(where: { $0?.utf8.contains(0) == true }) {
-            throw PostgresError(
-                kind: .server, sqlState: "22021",
-                message: "parameter $\(index + 1) contains a NUL character, which PostgreSQL text cannot hold; remove it")
-        }
+        let texts = try Self.parameterTexts(parameters)
         let name = prepared ? try preparedName(sql, parameterCount: texts.count, conn: conn) : nil
         let result = withCStringArray(texts) { pointers in
             if let name { return PQexecPrepared(conn, name, Int32(pointers.count), pointers, nil, nil, 0) }
@@ -359,6 +353,20 @@ public actor Connection {
         }
         defer { PQclear(result) }
         return try materialize(result, conn: conn)
+    }
+
+    /// The parameters in PostgreSQL's text format (nil is SQL NULL). libpq passes them as C
+    /// strings, where a NUL would silently end the value early: refused, naming the parameter
+    /// (and, in a pipeline, its statement).
+    private static func parameterTexts(_ parameters: [(any PostgresEncodable)?], statementNumber: Int? = nil) throws(PostgresError) -> [String?] {
+        let texts = parameters.map { $0?.postgresText }
+        if let index = texts.firstIndex(where: { $0?.utf8.contains(0) == true }) {
+            throw PostgresError(
+                kind: .server, sqlState: "22021",
+                message: (statementNumber.map { "statement \($0), " } ?? "")
+                    + "parameter $\(index + 1) contains a NUL character, which PostgreSQL text cannot hold; remove it")
+        }
+        return texts
     }
 
     // MARK: Pipelines
@@ -385,20 +393,16 @@ public actor Connection {
             (1...Self.maximumPipelineStatements).contains(statements.count),
             "a pipeline sends 1 to \(Self.maximumPipelineStatements) statements")
         let conn = try requireHandle()
-        let texts = statements.map { $0.parameters.map { $0?.postgresText } }
-        for (number, parameters) in texts.enumerated() {
-            if let index = parameters.firstIndex(where: { $0?.utf8.contains(0) == true }) {
-                throw PostgresError(
-                    kind: .server, sqlState: "22021",
-                    message: "statement \(number + 1), parameter $\(index + 1) contains a NUL character, which PostgreSQL text cannot hold; remove it")
-            }
+        var texts: [[String?]] = []
+        for (number, statement) in statements.enumerated() {
+            texts.append(try Self.parameterTexts(statement.parameters, statementNumber: number + 1))
         }
         let parameterBytes = texts.reduce(0) { $0 + $1.reduce(0) { $0 + ($1?.utf8.count ?? 0) } }
         if parameterBytes > Self.maximumPipelineParameterBytes {
             // Too much to send before reading: one by one, the same statements in the same order.
-            return try zip(statements, texts).map { statement, _ throws(PostgresError) in
-                try query(statement.sql, statement.parameters, prepared: statement.prepared)
-            }
+            var results: [PostgresResult] = []
+            for statement in statements { results.append(try query(statement.sql, statement.parameters, prepared: statement.prepared)) }
+            return results
         }
         // Statements to keep prepared are prepared first, outside the pipeline (once per session).
         var names: [String?] = []

@@ -108,19 +108,41 @@ public enum Hex {
         out.reserveCapacity(utf8.count / 2)
         var index = 0
         while index < utf8.count {
-            guard let high = nibble(utf8[index]), let low = nibble(utf8[index + 1]) else { return nil }
+            let high = nibbles[Int(utf8[index])]
+            let low = nibbles[Int(utf8[index + 1])]
+            guard high < 16, low < 16 else { return nil }
             out.append(high << 4 | low)
             index += 2
         }
         return out
     }
 
-    private static func nibble(_ c: UInt8) -> UInt8? {
-        switch c {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): return c - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): return c - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): return c - UInt8(ascii: "A") + 10
-        default: return nil
+    /// True when `text` (either case) spells `bytes`, compared in place: `relief verify` checks
+    /// each stored hash against the recomputed one without decoding it into an array.
+    public static func spells(_ text: String, _ bytes: [UInt8]) -> Bool {
+        text.utf8.withContiguousStorageIfAvailable { utf8 in
+            guard utf8.count == bytes.count * 2 else { return false }
+            return bytes.withUnsafeBufferPointer { bytes in
+                var index = 0
+                while index < bytes.count {
+                    let high = nibbles[Int(utf8[2 * index])]
+                    let low = nibbles[Int(utf8[2 * index + 1])]
+                    // 0xFF marks a byte that is not a hex digit: it never equals a nibble.
+                    guard high < 16, low < 16, high << 4 | low == bytes[index] else { return false }
+                    index += 1
+                }
+                return true
+            }
+        } ?? (decode(text) == bytes)
+    }
+
+    /// The value of each ASCII hex digit (either case) by byte; 0xFF for every other byte.
+    private static let nibbles: [UInt8] = (0...255).map { (byte: Int) -> UInt8 in
+        switch byte {
+        case 0x30...0x39: return UInt8(byte - 0x30)
+        case 0x61...0x66: return UInt8(byte - 0x61 + 10)
+        case 0x41...0x46: return UInt8(byte - 0x41 + 10)
+        default: return 0xFF
         }
     }
 }

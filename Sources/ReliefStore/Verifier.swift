@@ -197,30 +197,7 @@ public enum Verifier {
         /// True when `hex` (either case) spells `bytes`: the stored hash against the recomputed
         /// one without decoding it into an array first.
         static func hex(_ hex: String, spells bytes: [UInt8]) -> Bool {
-            hex.utf8.withContiguousStorageIfAvailable { utf8 in
-                guard utf8.count == bytes.count * 2 else { return false }
-                return bytes.withUnsafeBufferPointer { bytes in
-                    var index = 0
-                    while index < bytes.count {
-                        let high = nibbles[Int(utf8[2 * index])]
-                        let low = nibbles[Int(utf8[2 * index + 1])]
-                        // 0xFF marks a byte that is not a hex digit: it never equals a nibble.
-                        guard high < 16, low < 16, high << 4 | low == bytes[index] else { return false }
-                        index += 1
-                    }
-                    return true
-                }
-            } ?? (Hex.decode(hex) == bytes)
-        }
-
-        /// The value of each ASCII hex digit (either case) by byte; 0xFF for every other byte.
-        static let nibbles: [UInt8] = (0...255).map { (byte: Int) -> UInt8 in
-            switch byte {
-            case 0x30...0x39: return UInt8(byte - 0x30)
-            case 0x61...0x66: return UInt8(byte - 0x61 + 10)
-            case 0x41...0x46: return UInt8(byte - 0x41 + 10)
-            default: return 0xFF
-            }
+            Hex.spells(hex, bytes)
         }
 
         /// A close recorded at chain position N must carry hash N.

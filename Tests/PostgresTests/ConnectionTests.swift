@@ -184,6 +184,22 @@ struct PipelineTests {
         #expect(try results[2].single().decode(String.self, at: 0) == "银行!")
     }
 
+    @Test func aNULInAParameterIsRefusedBeforeAnythingIsSent() async throws {
+        let connection = try await Connection.connect(try await TestDatabase.fresh("pipelinenul"))
+        defer { Task { await connection.close() } }
+        let (alone, piped, rows) = try await connection.run { c in
+            try c.execute("CREATE TABLE t (v text)")
+            let alone = #expect(throws: PostgresError.self) { try c.query("INSERT INTO t VALUES ($1)", ["a\u{0}b"]) }
+            let piped = #expect(throws: PostgresError.self) {
+                try c.pipeline([PipelineStatement("INSERT INTO t VALUES ($1)", ["ok"]), PipelineStatement("INSERT INTO t VALUES ($1), ($2)", ["x", "a\u{0}b"])])
+            }
+            return (alone, piped, try c.query("SELECT count(*) FROM t").single().decode(Int.self, at: 0))
+        }
+        #expect(alone?.sqlState == "22021" && alone?.message.hasPrefix("parameter $1 contains a NUL character") == true)
+        #expect(piped?.sqlState == "22021" && piped?.message.hasPrefix("statement 2, parameter $2 contains a NUL character") == true)
+        #expect(rows == 0)
+    }
+
     @Test func theFirstFailureStopsTheRestAndTheConnectionStaysUsable() async throws {
         let connection = try await Connection.connect(try await TestDatabase.fresh("pipelinefail"))
         defer { Task { await connection.close() } }

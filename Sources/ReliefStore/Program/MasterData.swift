@@ -194,7 +194,6 @@ public enum MasterData {
         return summary
     }
 
-    /// The id of a dimension value, creating it when missing.
     /// The statement that makes sure each (kind, code) dimension value exists, creating the
     /// missing ones with the code as their name: one statement for a set, where
     /// ``dimensionID(_:kind:code:name:)`` takes one round trip each (a purchase group names
@@ -211,6 +210,7 @@ public enum MasterData {
             """, [tenantID, PostgresArray.text(values.map(\.kind)), PostgresArray.text(values.map(\.code))], prepared: true)
     }
 
+    /// The id of a dimension value, creating it when missing.
     static func dimensionID(_ c: isolated Connection, kind: String, code: String, name: String) throws -> Int {
         try c.query(
             """
