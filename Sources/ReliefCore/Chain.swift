@@ -20,6 +20,17 @@ public enum Chain {
         return Array(hasher.finalize())
     }
 
+    /// The next hash in the chain written into `hash`, which is reused from entry to entry (made
+    /// 32 bytes long if it is not): the verifier's loop, without an array per entry.
+    public static func next(previous: [UInt8], canonicalBytes: UnsafeBufferPointer<UInt8>, into hash: inout [UInt8]) {
+        var hasher = SHA256()
+        hasher.update(data: previous)
+        hasher.update(bufferPointer: UnsafeRawBufferPointer(canonicalBytes))
+        let digest = hasher.finalize()
+        if hash.count != SHA256.byteCount { hash = [UInt8](repeating: 0, count: SHA256.byteCount) }
+        hash.withUnsafeMutableBytes { target in digest.withUnsafeBytes { target.copyMemory(from: $0) } }
+    }
+
     /// SHA-256 of bytes.
     public static func sha256(_ bytes: some Sequence<UInt8>) -> [UInt8] {
         Array(SHA256.hash(data: Array(bytes)))
@@ -106,9 +117,31 @@ public struct CanonicalWriter: Sendable {
         reversesSeq: Int64?, createdAtMicroseconds: Int64, createdBy: String, idempotencyKey: String,
         description: String
     ) {
+        UTF8Bytes.with(bookCode) { book in
+            UTF8Bytes.with(createdBy) { by in
+                UTF8Bytes.with(idempotencyKey) { key in
+                    UTF8Bytes.with(description) { text in
+                        header(
+                            bookCode: book, seq: seq, period: period, voucherNumber: voucherNumber, date: date,
+                            reversesSeq: reversesSeq, createdAtMicroseconds: createdAtMicroseconds, createdBy: by,
+                            idempotencyKey: key, description: text)
+                    }
+                }
+            }
+        }
+    }
+
+    /// The entry line from UTF-8 bytes as stored (a COPY row's fields), escaped as they are
+    /// written: what ``header(bookCode:seq:period:voucherNumber:date:reversesSeq:createdAtMicroseconds:createdBy:idempotencyKey:description:)``
+    /// writes for the same text, without a String in between.
+    public mutating func header(
+        bookCode: UnsafeBufferPointer<UInt8>, seq: Int64, period: Period, voucherNumber: Int, date: LocalDate,
+        reversesSeq: Int64?, createdAtMicroseconds: Int64, createdBy: UnsafeBufferPointer<UInt8>,
+        idempotencyKey: UnsafeBufferPointer<UInt8>, description: UnsafeBufferPointer<UInt8>
+    ) {
         bytes.append(UInt8(ascii: "E"))
         separator()
-        text(bookCode)
+        text(utf8: bookCode)
         separator()
         integer(seq)
         separator()
@@ -122,11 +155,11 @@ public struct CanonicalWriter: Sendable {
         separator()
         timestamp(microseconds: createdAtMicroseconds)
         separator()
-        text(createdBy)
+        text(utf8: createdBy)
         separator()
-        text(idempotencyKey)
+        text(utf8: idempotencyKey)
         separator()
-        text(description)
+        text(utf8: description)
         bytes.append(0x0a)
     }
 
@@ -135,7 +168,7 @@ public struct CanonicalWriter: Sendable {
     public mutating func posting(line: Int, accountCode: String, side: Side, amountFen: Int64, dimensions: [String?], memo: String?) {
         postingStart(line: line, accountCode: accountCode, side: side, amountFen: amountFen)
         for value in dimensions { optional(value) }
-        postingEnd(memo: memo)
+        endPosting(memo: memo)
     }
 
     /// One posting line (``posting(line:accountCode:side:amountFen:dimensions:memo:)`` without
@@ -148,22 +181,42 @@ public struct CanonicalWriter: Sendable {
         optional(dimensions.category)
         optional(dimensions.channel)
         optional(dimensions.program)
-        postingEnd(memo: memo)
+        endPosting(memo: memo)
     }
 
-    private mutating func postingStart(line: Int, accountCode: String, side: Side, amountFen: Int64) {
+    /// The start of a posting line, `P|line|account|side|amount`, the account code as UTF-8
+    /// bytes: follow it with six ``field(utf8:)`` (the dimensions in ``Dimensions/ordered``
+    /// order) and ``endPosting(memo:)``.
+    public mutating func beginPosting(line: Int, accountCode: UnsafeBufferPointer<UInt8>, side: Side, amountFen: Int64) {
         bytes.append(UInt8(ascii: "P"))
         separator()
         integer(Int64(line))
         separator()
-        text(accountCode)
+        text(utf8: accountCode)
         separator()
-        text(side.rawValue)
+        bytes.append(side == .debit ? UInt8(ascii: "D") : UInt8(ascii: "C"))
         separator()
         integer(amountFen)
     }
 
-    private mutating func postingEnd(memo: String?) {
+    /// A separator, then the field's UTF-8 bytes escaped (nothing for nil).
+    public mutating func field(utf8 value: UnsafeBufferPointer<UInt8>?) {
+        separator()
+        if let value { text(utf8: value) }
+    }
+
+    /// The memo field and the end of the posting line.
+    public mutating func endPosting(memo: UnsafeBufferPointer<UInt8>?) {
+        field(utf8: memo)
+        bytes.append(0x0a)
+    }
+
+    private mutating func postingStart(line: Int, accountCode: String, side: Side, amountFen: Int64) {
+        UTF8Bytes.with(accountCode) { beginPosting(line: line, accountCode: $0, side: side, amountFen: amountFen) }
+    }
+
+    /// The memo field and the end of the posting line, from a String.
+    public mutating func endPosting(memo: String?) {
         optional(memo)
         bytes.append(0x0a)
     }
@@ -174,23 +227,26 @@ public struct CanonicalWriter: Sendable {
         if let value { text(value) }
     }
 
-    /// A text field, escaped: `\` → `\\`, `|` → `\|`, LF → `\n`, CR → `\r` (byte by byte: the
-    /// four are ASCII and never part of a longer UTF-8 sequence).
+    /// A text field, escaped: `\` → `\\`, `|` → `\|`, LF → `\n`, CR → `\r`.
     public mutating func text(_ value: String) {
-        UTF8Bytes.with(value) { utf8 in
-            // Most text has nothing to escape: one copy.
-            guard utf8.contains(where: { $0 == 0x5c || $0 == 0x7c || $0 == 0x0a || $0 == 0x0d }) else {
-                bytes.append(contentsOf: utf8)
-                return
-            }
-            for byte in utf8 {
-                switch byte {
-                case 0x5c: bytes.append(0x5c); bytes.append(0x5c)
-                case 0x7c: bytes.append(0x5c); bytes.append(0x7c)
-                case 0x0a: bytes.append(0x5c); bytes.append(UInt8(ascii: "n"))
-                case 0x0d: bytes.append(0x5c); bytes.append(UInt8(ascii: "r"))
-                default: bytes.append(byte)
-                }
+        UTF8Bytes.with(value) { text(utf8: $0) }
+    }
+
+    /// A text field from its UTF-8 bytes, escaped (byte by byte: the four escaped characters are
+    /// ASCII and never part of a longer UTF-8 sequence).
+    public mutating func text(utf8: UnsafeBufferPointer<UInt8>) {
+        // Most text has nothing to escape: one copy.
+        guard utf8.contains(where: { $0 == 0x5c || $0 == 0x7c || $0 == 0x0a || $0 == 0x0d }) else {
+            bytes.append(contentsOf: utf8)
+            return
+        }
+        for byte in utf8 {
+            switch byte {
+            case 0x5c: bytes.append(0x5c); bytes.append(0x5c)
+            case 0x7c: bytes.append(0x5c); bytes.append(0x7c)
+            case 0x0a: bytes.append(0x5c); bytes.append(UInt8(ascii: "n"))
+            case 0x0d: bytes.append(0x5c); bytes.append(UInt8(ascii: "r"))
+            default: bytes.append(byte)
             }
         }
     }

@@ -41,6 +41,11 @@ public struct VerificationReport: Sendable {
 public enum Verifier {
     /// The most problems listed (the first is what matters; the rest give scale).
     public static let maximumProblems = 100
+    /// Entries handed to the checking thread at a time.
+    static let entriesPerBatch = 512
+    /// Batches read ahead of the checking thread at most: memory stays bounded by about
+    /// `batchesInFlight × entriesPerBatch` entries' text whatever the size of the book.
+    static let batchesInFlight = 4
 
     /// Verifies `bookCode`, streaming entries and postings with COPY (memory does not grow with
     /// the number of entries, only with accounts × months).
@@ -57,11 +62,11 @@ public enum Verifier {
         // The connection's thread reads the rows; a second thread recomputes the chain and checks.
         let checker = StreamChecker(report: report)
         let closeHeads = closes
-        let pipeline = BatchPipeline<ExportEntry>(name: "relief.verify") { batch in
-            checker.check(batch, closes: closeHeads)
+        let pipeline = BatchPipeline<ChainBatch>(batchSize: 1, depth: Self.batchesInFlight, name: "relief.verify") { batches in
+            for index in batches.indices { checker.check(batches[index], closes: closeHeads) }
         }
         do {
-            try JournalStream.forEach(c, bookCode: bookCode) { entry in try pipeline.send(entry) }
+            try JournalStream.forEachChainBatch(c, bookCode: bookCode, entriesPerBatch: Self.entriesPerBatch) { batch in try pipeline.send(batch) }
         } catch {
             try? pipeline.finish()
             throw error
@@ -162,8 +167,8 @@ public enum Verifier {
         init(report: VerificationReport) { self.report = report }
 
         /// Checks `batch` in order, on locals swapped out of the object: through the stored
-        /// properties each entry was copied (a retain and release per string) before the check.
-        func check(_ batch: [ExportEntry], closes: [Int64: [(period: Int, head: [UInt8])]]) {
+        /// properties each access went through the class's exclusivity checks.
+        func check(_ batch: ChainBatch, closes: [Int64: [(period: Int, head: [UInt8])]]) {
             var state = StreamState()
             var report = VerificationReport(bookCode: "")
             swap(&state, &self.state)
@@ -172,12 +177,7 @@ public enum Verifier {
                 swap(&state, &self.state)
                 swap(&report, &self.report)
             }
-            batch.withUnsafeBufferPointer { entries in
-                for index in entries.indices {
-                    state.checkClose(closes: closes, report: &report)
-                    state.check(entries[index], report: &report)
-                }
-            }
+            state.check(batch, closes: closes, report: &report)
         }
     }
 
@@ -191,8 +191,11 @@ public enum Verifier {
         var lastSeq: Int64 = 0
         var previousHash = Chain.genesis
         var lastVoucher: [Int: Int] = [:]
+        /// Debit and credit totals per account and month; complete after ``foldOpenMonth()``.
         var monthly: [MonthKey: (Int64, Int64)] = [:]
-        var writer = CanonicalWriter()
+        /// The hash of the entry being checked, reused: after a match it becomes
+        /// `previousHash` and the old one is reused in its place.
+        var computed = Chain.genesis
 
         /// True when `hex` (either case) spells `bytes`: the stored hash against the recomputed
         /// one without decoding it into an array first.
@@ -207,11 +210,44 @@ public enum Verifier {
             }
         }
 
-        mutating func check(_ entry: ExportEntry, report: inout VerificationReport) {
+        /// Checks the entries of `batch` one by one, in chain order.
+        mutating func check(_ batch: ChainBatch, closes: [Int64: [(period: Int, head: [UInt8])]], report: inout VerificationReport) {
+            batch.text.bytes.withUnsafeBufferPointer { text in
+                batch.hashes.withUnsafeBufferPointer { hashes in
+                    batch.entries.withUnsafeBufferPointer { entries in
+                        batch.postings.withUnsafeBufferPointer { postings in
+                            var textStart = 0
+                            var hashStart = 0
+                            var postingsStart = 0
+                            for index in entries.indices {
+                                checkClose(closes: closes, report: &report)
+                                check(
+                                    entries[index], text: UnsafeBufferPointer(rebasing: text[textStart..<entries[index].textEnd]),
+                                    storedHash: UnsafeBufferPointer(rebasing: hashes[hashStart..<entries[index].hashEnd]),
+                                    postings: UnsafeBufferPointer(rebasing: postings[postingsStart..<entries[index].postingsEnd]),
+                                    report: &report)
+                                textStart = entries[index].textEnd
+                                hashStart = entries[index].hashEnd
+                                postingsStart = entries[index].postingsEnd
+                            }
+                        }
+                    }
+                }
+            }
+        }
+
+        /// Checks one entry: its canonical text `text` against `storedHash`, its place in the
+        /// chain and the month's vouchers, its balance, and adds its postings to the monthly totals.
+        mutating func check(
+            _ entry: ChainBatch.Entry, text: UnsafeBufferPointer<UInt8>, storedHash: UnsafeBufferPointer<UInt8>,
+            postings: UnsafeBufferPointer<ChainBatch.Posting>, report: inout VerificationReport
+        ) {
             report.entriesChecked += 1
-            report.postingsChecked += entry.postings.count
+            report.postingsChecked += postings.count
             let periodNumber = entry.period.yyyymm
-            func problem(_ message: String) { report.add(.init(seq: entry.seq, voucher: entry.voucherReference, message: message)) }
+            func problem(_ message: String) {
+                report.add(.init(seq: entry.seq, voucher: "\(entry.period)/\(entry.voucherNumber)", message: message))
+            }
 
             if entry.seq != lastSeq + 1 { problem("chain position \(lastSeq + 1) is missing before this entry") }
             if entry.voucherNumber != (lastVoucher[periodNumber] ?? 0) + 1 {
@@ -220,31 +256,27 @@ public enum Verifier {
             lastVoucher[periodNumber] = entry.voucherNumber
             lastSeq = entry.seq
 
-            writer.reset()
-            entry.writeCanonicalText(into: &writer)
-            let computed = Chain.next(previous: previousHash, canonicalBytes: writer.bytes)
-            let matches = Self.hex(entry.hashHex, spells: computed)
-            let storedHash = matches ? computed : Hex.decode(entry.hashHex) ?? []
-            if !matches {
-                problem("stored hash \(entry.hashHex.prefix(16))… ≠ recomputed \(Chain.hex(computed).prefix(16))…: the entry or its postings changed after it was written")
+            Chain.next(previous: previousHash, canonicalBytes: text, into: &computed)
+            if computed.elementsEqual(storedHash) {
+                swap(&previousHash, &computed)
+            } else {
+                let stored = Array(storedHash)
+                problem("stored hash \(Chain.hex(stored).prefix(16))… ≠ recomputed \(Chain.hex(computed).prefix(16))…: the entry or its postings changed after it was written")
+                // Continue from the stored hash so one altered entry is reported once, not for every later one.
+                previousHash = stored
             }
             if entry.date.period != entry.period { problem("dated \(entry.date) but filed in period \(entry.period)") }
-            if entry.postings.count < 2 { problem("has \(entry.postings.count) posting(s); an entry needs at least two") }
+            if postings.count < 2 { problem("has \(postings.count) posting(s); an entry needs at least two") }
             var debitFen: Int64 = 0
             var creditFen: Int64 = 0
-            // By index: `for posting in entry.postings` copies each posting.
-            for index in entry.postings.indices {
-                let amountFen = entry.postings[index].amountFen
-                let isDebit = entry.postings[index].side == .debit
-                if isDebit { debitFen += amountFen } else { creditFen += amountFen }
-                let key = MonthKey(accountID: entry.postings[index].account.id, period: periodNumber)
-                let signed = entry.postings[index].isRed ? -amountFen : amountFen
-                monthly[key, default: (0, 0)].0 += isDebit ? signed : 0
-                monthly[key, default: (0, 0)].1 += isDebit ? 0 : signed
+            for posting in postings {
+                if posting.isDebit { debitFen += posting.amountFen } else { creditFen += posting.amountFen }
+                let key = MonthKey(accountID: posting.accountID, period: periodNumber)
+                let signed = posting.isRed ? -posting.amountFen : posting.amountFen
+                monthly[key, default: (0, 0)].0 += posting.isDebit ? signed : 0
+                monthly[key, default: (0, 0)].1 += posting.isDebit ? 0 : signed
             }
             if debitFen != creditFen { problem("unbalanced: debits \(debitFen) fen, credits \(creditFen) fen") }
-            // Continue from the stored hash so one altered entry is reported once, not for every later one.
-            previousHash = storedHash
         }
     }
 }

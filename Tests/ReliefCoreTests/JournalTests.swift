@@ -180,3 +180,61 @@ struct TrialBalanceTests {
         #expect(CSV.row([]) == "\r\n")
     }
 }
+
+/// The canonical writer from UTF-8 bytes (what `relief verify` writes from COPY rows) and from
+/// Strings must give the same bytes.
+@Suite("canonical writer from bytes")
+struct CanonicalWriterBytesTests {
+    @Test func bytesAndStringsWriteTheSameHeaderAndPostings() {
+        let book = "main", by = "张三|admin", key = "k|ey\\1\r", text = "摘要 | back\\slash\nline"
+        var fromStrings = CanonicalWriter()
+        fromStrings.header(
+            bookCode: book, seq: 42, period: Period(year: 2020, month: 5)!, voucherNumber: 7, date: LocalDate(year: 2020, month: 5, day: 9)!,
+            reversesSeq: 3, createdAtMicroseconds: 1_589_000_000_123_456, createdBy: by, idempotencyKey: key, description: text)
+        fromStrings.posting(
+            line: 1, accountCode: "9|01", side: .debit, amountFen: 380_000,
+            dimensions: Dimensions(enterprise: "E\\1", township: "沙道沟镇", program: "P\n"), memo: "备注|")
+        fromStrings.posting(line: 2, accountCode: "902", side: .credit, amountFen: 380_000, dimensions: Dimensions(), memo: nil)
+
+        var fromBytes = CanonicalWriter()
+        func bytes(_ value: String) -> [UInt8] { Array(value.utf8) }
+        let (b, y, k, t) = (bytes(book), bytes(by), bytes(key), bytes(text))
+        b.withUnsafeBufferPointer { b in
+            y.withUnsafeBufferPointer { y in
+                k.withUnsafeBufferPointer { k in
+                    t.withUnsafeBufferPointer { t in
+                        fromBytes.header(
+                            bookCode: b, seq: 42, period: Period(year: 2020, month: 5)!, voucherNumber: 7,
+                            date: LocalDate(year: 2020, month: 5, day: 9)!, reversesSeq: 3,
+                            createdAtMicroseconds: 1_589_000_000_123_456, createdBy: y, idempotencyKey: k, description: t)
+                    }
+                }
+            }
+        }
+        let fields: [String?] = ["E\\1", nil, "沙道沟镇", nil, nil, "P\n"]
+        bytes("9|01").withUnsafeBufferPointer { fromBytes.beginPosting(line: 1, accountCode: $0, side: .debit, amountFen: 380_000) }
+        for field in fields {
+            if let field { bytes(field).withUnsafeBufferPointer { fromBytes.field(utf8: $0) } } else { fromBytes.field(utf8: nil) }
+        }
+        bytes("备注|").withUnsafeBufferPointer { fromBytes.endPosting(memo: $0) }
+        bytes("902").withUnsafeBufferPointer { fromBytes.beginPosting(line: 2, accountCode: $0, side: .credit, amountFen: 380_000) }
+        for _ in 0..<6 { fromBytes.field(utf8: nil) }
+        fromBytes.endPosting(memo: nil as UnsafeBufferPointer<UInt8>?)
+
+        #expect(fromBytes.bytes == fromStrings.bytes)
+        let written = String(decoding: fromBytes.bytes, as: UTF8.self)
+        #expect(written.hasPrefix("E|main|42|2020-05|7|2020-05-09|3|2020-05-09T04:53:20.123456Z|张三\\|admin|k\\|ey\\\\1\\r|摘要 \\| back\\\\slash\\nline\n"))
+        #expect(written.hasSuffix("P|2|902|C|380000|||||||\n"))
+    }
+
+    @Test func theHashWrittenInPlaceIsTheChainsNextHash() {
+        let text = Array("E|main|1|2020-05|1|2020-05-09||2020-05-09T04:53:20.000000Z|a|k|d\n".utf8)
+        var reused = [UInt8](repeating: 7, count: 3)
+        text.withUnsafeBufferPointer { Chain.next(previous: Chain.genesis, canonicalBytes: $0, into: &reused) }
+        #expect(reused == Chain.next(previous: Chain.genesis, canonicalBytes: text))
+        let second = Chain.next(previous: reused, canonicalBytes: text)
+        let previous = reused
+        text.withUnsafeBufferPointer { Chain.next(previous: previous, canonicalBytes: $0, into: &reused) }
+        #expect(reused == second)
+    }
+}

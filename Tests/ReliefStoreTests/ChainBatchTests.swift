@@ -1,0 +1,118 @@
+import Foundation
+import Postgres
+import ReliefCore
+@testable import ReliefStore
+import ReliefTestSupport
+import Testing
+
+/// What `relief verify` hashes: each entry's canonical text written from the COPY rows' bytes
+/// (the two-stream path) or from an ``ExportEntry`` (the single-connection path) must be
+/// PostgreSQL's own canonical text, byte for byte, with the stored hash and the postings' facts.
+@Suite("chain batches")
+struct ChainBatchTests {
+    @Test func everyPathWritesPostgreSQLsCanonicalTextAndTheStoredHashes() async throws {
+        let books = try await Books.make("chainbatch")
+        try await books.admin.run { c in
+            let statement = MasterData.ensureDimensionsStatement([("enterprise", "E-1"), ("supplier", "S-2"), ("channel", "线下")])!
+            _ = try c.query(statement.sql, statement.parameters)
+        }
+        var awkward = transfer("k|ey\\1", "2020-05-12", 250)
+        awkward.description = "摘要 with | pipe, back\\slash\nand a line break\r"
+        awkward.postings[0].memo = "备注|\\\n"
+        awkward.postings[0].dimensions = Dimensions(enterprise: "E-1", supplier: "S-2", channel: "线下")
+        _ = try await books.ledger.post(awkward)
+        for index in 2...6 { _ = try await books.ledger.post(transfer("e\(index)", "2020-0\(4 + index % 3)-1\(index)", Int64(index * 100))) }
+        _ = try await books.ledger.reverse(seq: 2, reason: "冲销 #2", date: day("2020-06-20"))
+        _ = try await books.ledger.post(transfer("last", "2020-05-28", 700))
+
+        let (outside, inside, expected) = try await books.admin.run { c in
+            var outside: [ChainBatch] = []
+            try JournalStream.forEachChainBatch(c, bookCode: "main", entriesPerBatch: 3) { outside.append($0) }
+            var inside: [ChainBatch] = []
+            try c.execute("BEGIN")
+            try JournalStream.forEachChainBatch(c, bookCode: "main", entriesPerBatch: 3) { inside.append($0) }
+            try c.execute("COMMIT")
+            return (outside, inside, try Self.expected(c))
+        }
+        #expect(expected.count == 8)
+        #expect(outside.map(\.entries.count) == [3, 3, 2])
+        for (path, batches) in [("two streams", outside), ("one connection", inside)] {
+            let entries = Self.entries(batches)
+            #expect(entries.count == expected.count, "\(path)")
+            for (entry, row) in zip(entries, expected) {
+                #expect(entry.seq == row.seq, "\(path)")
+                #expect(String(decoding: entry.text, as: UTF8.self) == String(decoding: row.text, as: UTF8.self), "\(path), entry \(row.seq)")
+                #expect(entry.hash == row.hash, "\(path), entry \(row.seq)")
+                #expect(entry.postings == row.postings, "\(path), entry \(row.seq)")
+            }
+        }
+        // The reversal's postings count red.
+        #expect(Self.entries(outside)[6].postings.allSatisfy { $0.hasSuffix("red") })
+        #expect(try await books.verify().isSound)
+        await books.close()
+    }
+
+    /// A posting changed behind the triggers' back is found on the two-stream path by its
+    /// entry's hash, and the chain goes on from the stored hash (one problem, not one per entry).
+    @Test func verifyNamesTheOneEntryWhosePostingChanged() async throws {
+        let books = try await Books.make("chainbatchtamper")
+        for index in 1...7 { _ = try await books.ledger.post(transfer("t\(index)", "2020-05-1\(index)", Int64(index * 100))) }
+        try await books.admin.run { c in
+            try c.execute("SET session_replication_role = replica")
+            try c.execute("UPDATE relief.postings SET memo = 'x|y' WHERE entry_id = (SELECT id FROM relief.entries WHERE seq = 5) AND line = 2")
+            try c.execute("SET session_replication_role = DEFAULT")
+        }
+        let report = try await books.verify()
+        #expect(report.entriesChecked == 7)
+        #expect(report.postingsChecked == 14)
+        #expect(report.problems.count == 1)
+        #expect(report.problems.first?.seq == 5)
+        #expect(report.problems.first?.message.contains("stored hash") == true)
+        await books.close()
+    }
+
+    struct Expected: Equatable {
+        var seq: Int64
+        var text: [UInt8]
+        var hash: [UInt8]
+        var postings: [String]
+    }
+
+    static func expected(_ c: isolated Connection) throws -> [Expected] {
+        try c.query(
+            """
+            SELECT e.seq, convert_to(relief.entry_canonical_text(e.id), 'UTF8'), e.hash,
+                   (SELECT array_to_string(array_agg(p.account_id || ' ' || p.side::text || ' ' || p.amount_fen || (CASE WHEN e.reverses_id IS NULL THEN '' ELSE ' red' END) ORDER BY p.line), ',')
+                    FROM relief.postings p WHERE p.entry_id = e.id)
+            FROM relief.entries e ORDER BY e.seq
+            """
+        ).rows.map { row in
+            Expected(
+                seq: try row.decode(Int64.self, at: 0), text: try row.decode(PostgresBytes.self, at: 1).bytes,
+                hash: try row.decode(PostgresBytes.self, at: 2).bytes,
+                postings: (try row.decode(String.self, at: 3)).split(separator: ",").map(String.init))
+        }
+    }
+
+    /// The batches' entries, each with its slices of the batch's buffers.
+    static func entries(_ batches: [ChainBatch]) -> [Expected] {
+        var result: [Expected] = []
+        for batch in batches {
+            var textStart = 0
+            var hashStart = 0
+            var postingsStart = 0
+            for entry in batch.entries {
+                let postings = batch.postings[postingsStart..<entry.postingsEnd].map {
+                    "\($0.accountID) \($0.isDebit ? "D" : "C") \($0.amountFen)" + ($0.isRed ? " red" : "")
+                }
+                result.append(Expected(
+                    seq: entry.seq, text: Array(batch.text.bytes[textStart..<entry.textEnd]),
+                    hash: Array(batch.hashes[hashStart..<entry.hashEnd]), postings: postings))
+                textStart = entry.textEnd
+                hashStart = entry.hashEnd
+                postingsStart = entry.postingsEnd
+            }
+        }
+        return result
+    }
+}
