@@ -71,12 +71,6 @@ enum BenchClock {
         }
         return LatencySample(count: latencies.count, seconds: Double(nowMicroseconds() - start) / 1_000_000, latenciesMicroseconds: latencies)
     }
-
-    /// Resets the peak RSS to the current RSS (Linux: write 5 to /proc/self/clear_refs), so that
-    /// the next phase's peak is its own.
-    static func resetPeakRSS() {
-        try? "5".write(toFile: "/proc/self/clear_refs", atomically: false, encoding: .utf8)
-    }
 }
 
 /// Lines of the benchmark's report: every figure with the ceiling or the target beside it.

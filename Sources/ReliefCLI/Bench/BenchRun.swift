@@ -102,35 +102,29 @@ struct BenchRun {
     // MARK: (c) bulk import
 
     /// Loads the province-scale master data, then imports the generated purchase files from CSV
-    /// (read, validate, judge, post, chain) and reports lines per second and peak RSS.
+    /// (read, validate, judge, post, chain) with `relief import purchases`, one child process per
+    /// file, and reports lines per second and the children's peak RSS: the import's own memory,
+    /// not this process's, which holds the generated data.
     private func bulkImport(_ report: inout BenchReport, admin: Connection) async throws -> Int {
-        let purchases = max(1, plan.importLines / 2)
-        let data = DemoData(volume: .init(enterprises: Self.enterprises, purchases: purchases))
-        _ = try await admin.run { c in try Demo.loadMasterData(c, data) }
         let folder = NSTemporaryDirectory() + "relief-bench-import-\(ProcessInfo.processInfo.processIdentifier)"
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        var paths: [String] = []
-        for table in [data.purchasesEarly, data.purchasesMay] {
-            let path = folder + "/\(table.fileName).csv"
-            var text = CSV.row(table.headers)
-            for row in table.rows { text += CSV.row(row.cells) }
-            try text.write(toFile: path, atomically: false, encoding: .utf8)
-            paths.append(path)
-        }
-        BenchClock.resetPeakRSS()
+        let files = try await writeImportFiles(admin: admin, folder: folder)
         var lines = 0
-        let start = BenchClock.nowMicroseconds()
-        for path in paths {
-            let bytes = Array(try Data(contentsOf: URL(fileURLWithPath: path)))
-            let table = try TableReader.read(bytes, fileName: (path as NSString).lastPathComponent)
-            lines += table.rows.count
-            _ = try await admin.run { c in try Purchases.importPurchases(c, table, programCode: Demo.programCode, actorName: "bench") }
+        var seconds = 0.0
+        var peakKilobytes = 0
+        for file in files {
+            let child = try BenchChild.run(["import", "purchases", file.path, "--program", Demo.programCode], databaseURL: configuration.conninfo)
+            guard child.status == 0 else {
+                throw Failure(description: "relief bench: relief import purchases \(file.path) exited with status \(child.status)")
+            }
+            lines += file.lines
+            seconds += child.seconds
+            peakKilobytes = max(peakKilobytes, child.maxRSSKilobytes)
         }
-        let seconds = Double(BenchClock.nowMicroseconds() - start) / 1_000_000
         let rate = seconds > 0 ? Double(lines) / seconds : 0
         _ = try await admin.run { c in try c.execute("VACUUM ANALYZE") }
-        let peakMiB = BenchClock.peakRSSKilobytes() / 1024
+        let peakMiB = peakKilobytes / 1024
         let rewriteSeconds = try await rewriteImportedRows(admin)
         let ceiling = rewriteSeconds > 0 ? Double(lines) / rewriteSeconds : 0
         report.section("c. bulk import of purchase lines from CSV (read, validate, judge, post, chain), \(Self.enterprises) enterprises")
@@ -141,6 +135,22 @@ struct BenchRun {
             "  ceiling: the rows it wrote (purchases, lines, entries, postings) copied by INSERT … SELECT into empty tables with the same indexes, "
                 + "no triggers or foreign keys, one transaction: \(BenchReport.format(rewriteSeconds, digits: 1)) s, \(BenchReport.format(ceiling)) lines/s")
         return lines
+    }
+
+    /// Loads the master data and writes the generated purchase files as CSV into `folder`; returns
+    /// each file's path and data lines. The generated data are gone when it returns.
+    private func writeImportFiles(admin: Connection, folder: String) async throws -> [(path: String, lines: Int)] {
+        let data = DemoData(volume: .init(enterprises: Self.enterprises, purchases: max(1, plan.importLines / 2)))
+        _ = try await admin.run { c in try Demo.loadMasterData(c, data) }
+        var files: [(path: String, lines: Int)] = []
+        for table in [data.purchasesEarly, data.purchasesMay] {
+            let path = folder + "/\(table.fileName).csv"
+            var text = CSV.row(table.headers)
+            for row in table.rows { text += CSV.row(row.cells) }
+            try text.write(toFile: path, atomically: false, encoding: .utf8)
+            files.append((path, table.rows.count))
+        }
+        return files
     }
 
     /// The tables an import writes, copied as PostgreSQL's own ceiling for writing those rows.
