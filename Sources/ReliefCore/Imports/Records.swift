@@ -238,7 +238,7 @@ public enum RecordParser {
     }
 
     /// Enterprises.
-    public static func enterprises(_ rows: [ImportLayout.Row]) -> ([EnterpriseRecord], [ImportProblem]) {
+    public static func enterprises(_ rows: some Collection<ImportLayout.Row>) -> ([EnterpriseRecord], [ImportProblem]) {
         parse(rows) { cells in
             EnterpriseRecord(
                 line: cells.row.line, creditCode: cells.creditCode("credit_code"), name: cells.text("name"),
@@ -249,7 +249,7 @@ public enum RecordParser {
     }
 
     /// Suppliers.
-    public static func suppliers(_ rows: [ImportLayout.Row]) -> ([SupplierRecord], [ImportProblem]) {
+    public static func suppliers(_ rows: some Collection<ImportLayout.Row>) -> ([SupplierRecord], [ImportProblem]) {
         parse(rows) { cells in
             var certification: Certification?
             if let number = cells.optionalText("cert_number") {
@@ -274,7 +274,7 @@ public enum RecordParser {
     }
 
     /// Products.
-    public static func products(_ rows: [ImportLayout.Row]) -> ([ProductRecord], [ImportProblem]) {
+    public static func products(_ rows: some Collection<ImportLayout.Row>) -> ([ProductRecord], [ImportProblem]) {
         parse(rows) { cells in
             let minimum = cells.unitPrice("price_min")
             let maximum = cells.unitPrice("price_max")
@@ -297,7 +297,7 @@ public enum RecordParser {
     }
 
     /// Purchase lines; also checks that each line's amount agrees with quantity × unit price.
-    public static func purchases(_ rows: [ImportLayout.Row]) -> ([PurchaseRowRecord], [ImportProblem]) {
+    public static func purchases(_ rows: some Collection<ImportLayout.Row>) -> ([PurchaseRowRecord], [ImportProblem]) {
         parse(rows) { cells in
             let quantity = cells.quantity("quantity")
             let unitPrice = cells.unitPrice("unit_price")
@@ -327,7 +327,7 @@ public enum RecordParser {
         }
     }
 
-    static func parse<R>(_ rows: [ImportLayout.Row], _ make: (inout Cells) -> R) -> ([R], [ImportProblem]) {
+    static func parse<R>(_ rows: some Collection<ImportLayout.Row>, _ make: (inout Cells) -> R) -> ([R], [ImportProblem]) {
         var records: [R] = []
         var problems: [ImportProblem] = []
         if rows.count > maximumRows {

@@ -29,7 +29,7 @@ public enum MasterData {
     public static let tenantID = 1
 
     /// Reads a table with `layout`, throwing every mapping problem at once.
-    static func rows(_ table: Table, _ layout: ImportLayout) throws -> [ImportLayout.Row] {
+    static func rows(_ table: Table, _ layout: ImportLayout) throws -> ImportLayout.Rows {
         let (rows, problems) = layout.map(table)
         if !problems.isEmpty { throw ImportErrors(fileName: table.fileName, problems: problems) }
         return rows

@@ -76,7 +76,9 @@ public enum Purchases {
         }
         let (records, parseProblems) = RecordParser.purchases(rows)
         var summary = ImportSummary(rows: table.rows.count)
-        let groups = Dictionary(grouping: records, by: \.key)
+        // Each purchase's lines by position in `records`: the records themselves are not copied
+        // into a second structure for the whole file.
+        let groups = Dictionary(grouping: records.indices, by: { records[$0].key })
         var seenKeys = Set<String>()
         let keysInOrder = records.map(\.key).filter { seenKeys.insert($0).inserted }
         let reads = readStatements(programCode: programCode, records: records, keys: keysInOrder)
@@ -102,17 +104,18 @@ public enum Purchases {
             // Sent with the first chunk's entries, which need them.
             var dimensions: PipelineStatement? = MasterData.ensureDimensionsStatement(
                 [("program", program.code)] + Set(records.map(\.channel)).map { ("channel", $0) } + townships.map { ("township", $0) })
-            var pending: [(key: String, lines: [PurchaseRowRecord], judgments: [Judgment], draft: EntryDraft)] = []
-            for key in keysInOrder where !existingKeys.contains(key) {
-                let lines = groups[key]!
-                let judgments = lines.map { judge($0, master: master, program: program, invoiceUsedBy: usedInvoices[$0.invoiceNumber]) }
-                pending.append((key, lines, judgments, memorandumEntry(program: program, key: key, lines: lines, master: master)))
-            }
+            // Judged and drafted a chunk at a time, so that memory holds one chunk's entries, not
+            // the whole file's.
+            let newKeys = keysInOrder.filter { !existingKeys.contains($0) }
             summary.unchanged = existingKeys.count
             // Entries in chunks, then the purchases that point at them.
             var index = 0
-            while index < pending.count {
-                let chunk = Array(pending[index..<min(index + importChunkPurchases, pending.count)])
+            while index < newKeys.count {
+                let chunk = newKeys[index..<min(index + importChunkPurchases, newKeys.count)].map { key in
+                    let lines = groups[key]!.map { records[$0] }
+                    let judgments = lines.map { judge($0, master: master, program: program, invoiceUsedBy: usedInvoices[$0.invoiceNumber]) }
+                    return (key: key, lines: lines, judgments: judgments, draft: memorandumEntry(program: program, key: key, lines: lines, master: master))
+                }
                 let drafts = chunk.map(\.draft)
                 let call = PostingWriter.statement(bookCode: program.bookCode, actorName: actorName, drafts: drafts)
                 let results = try t.pipeline((dimensions.map { [$0] } ?? []) + [call])
@@ -126,7 +129,7 @@ public enum Purchases {
                     summary.ineligibleLines += item.judgments.filter { !$0.isEligible }.count
                 }
                 index += chunk.count
-                progress(index, pending.count)
+                progress(index, newKeys.count)
             }
         }
         return summary
