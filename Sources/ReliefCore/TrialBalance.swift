@@ -162,17 +162,20 @@ public enum CSV {
     /// Appends one field: as is, or in double quotes with quotes doubled when it holds a comma,
     /// quote, CR or LF.
     static func appendField(_ field: String, to bytes: inout [UInt8]) {
-        UTF8Bytes.with(field) { utf8 in
-            guard utf8.contains(where: { $0 == 0x2C || $0 == 0x22 || $0 == 0x0A || $0 == 0x0D }) else {
-                bytes.append(contentsOf: utf8)
-                return
-            }
-            bytes.append(0x22)
-            for byte in utf8 {
-                if byte == 0x22 { bytes.append(0x22) }
-                bytes.append(byte)
-            }
-            bytes.append(0x22)
+        UTF8Bytes.with(field) { appendField(utf8: $0, to: &bytes) }
+    }
+
+    /// ``appendField(_:to:)`` from the field's UTF-8 bytes.
+    static func appendField(utf8: UnsafeBufferPointer<UInt8>, to bytes: inout [UInt8]) {
+        guard utf8.contains(where: { $0 == 0x2C || $0 == 0x22 || $0 == 0x0A || $0 == 0x0D }) else {
+            bytes.append(contentsOf: utf8)
+            return
         }
+        bytes.append(0x22)
+        for byte in utf8 {
+            if byte == 0x22 { bytes.append(0x22) }
+            bytes.append(byte)
+        }
+        bytes.append(0x22)
     }
 }

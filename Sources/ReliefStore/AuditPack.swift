@@ -42,6 +42,23 @@ public enum JournalExport {
             try handle.write(contentsOf: try XLSXWriter.write(sheetName: "序时账", rows: [JournalWriters.xlsxHeader] + rows))
             return count
         }
+        if format == .csv && !gb18030 && periods == nil {
+            // The whole book in UTF-8 CSV: the connection's thread writes the rows straight from
+            // the COPY rows' bytes, a second thread writes the chunks to the file.
+            try handle.write(contentsOf: Array((CSV.byteOrderMark + CSV.row(CSVJournalWriter.headers)).utf8))
+            let file = FileSink(handle: handle)
+            let pipeline = BatchPipeline<[UInt8]>(batchSize: 1, depth: 4, name: "relief.export") { chunks in
+                for index in chunks.indices { try file.write(chunks[index]) }
+            }
+            do {
+                count = try JournalStream.forEachCSVChunk(c, bookCode: bookCode, chunkBytes: 1 << 20) { chunk in try pipeline.send(chunk) }
+            } catch {
+                try? pipeline.finish()
+                throw error
+            }
+            try pipeline.finish()
+            return count
+        }
         // The connection's thread reads the rows; a second thread formats and writes them.
         let sink = JournalSink(writer: JournalWriters.make(format, gb18030: gb18030), handle: handle)
         try sink.header(accounts: accounts)
@@ -59,6 +76,15 @@ public enum JournalExport {
         try sink.footer()
         return count
     }
+}
+
+/// A file written by the pipeline's worker thread.
+private final class FileSink: Sendable {
+    private let handle: FileHandle
+
+    init(handle: FileHandle) { self.handle = handle }
+
+    func write(_ bytes: [UInt8]) throws { try handle.write(contentsOf: bytes) }
 }
 
 /// A text writer and its file, used by one thread at a time: the exporting thread before and

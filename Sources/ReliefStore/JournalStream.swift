@@ -99,6 +99,90 @@ public enum JournalStream {
         if !batch.entries.isEmpty { try hand() }
     }
 
+    /// Streams the whole book as the CSV journal's rows (UTF-8, header not included) in chunks of
+    /// at least `chunkBytes` (the last may be shorter), each handed to `body`; returns the
+    /// entries written. Reads as ``forEach(_:bookCode:periods:_:)`` does, but on the two-stream
+    /// path each row is written straight from the COPY rows' bytes (``CSVRowsWriter``), with no
+    /// entry value per entry, as ``forEachChainBatch(_:bookCode:entriesPerBatch:_:)`` does for
+    /// `relief verify`. The other paths write each ``ExportEntry`` as the CSV writer does.
+    static func forEachCSVChunk(
+        _ c: isolated Connection, bookCode: String, chunkBytes: Int, _ body: ([UInt8]) throws -> Void
+    ) throws -> Int {
+        precondition(chunkBytes >= 1, "a chunk holds at least one byte")
+        var writer = CSVRowsWriter()
+        var entries = 0
+        func hand() throws {
+            try body(writer.bytes)
+            writer.reset()
+        }
+        func append(_ entry: consuming ExportEntry) throws {
+            entries += 1
+            writer.append(entry)
+            if writer.bytes.count >= chunkBytes { try hand() }
+        }
+        guard c.isIdle, let configuration = c.configuration else {
+            try forEach(c, bookCode: bookCode) { entry in try append(entry) }
+            if !writer.bytes.isEmpty { try hand() }
+            return entries
+        }
+        try c.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        do {
+            try twoStreams(
+                c, configuration: configuration, bookCode: bookCode,
+                fallback: { lookups, fromSeq in
+                    try withoutJIT(c) { try nestedLoop(c, lookups: lookups, periods: nil, fromSeq: fromSeq) { entry in try append(entry) } }
+                },
+                entry: { row, fields, lookups, rows in
+                    entries += 1
+                    writeCSVRows(entryRow: row, fields, lookups: lookups, postings: rows, into: &writer)
+                    if writer.bytes.count >= chunkBytes { try hand() }
+                })
+            try c.execute("COMMIT")
+        } catch {
+            _ = try? c.execute("ROLLBACK")
+            throw error
+        }
+        if !writer.bytes.isEmpty { try hand() }
+        return entries
+    }
+
+    /// The CSV rows of the entry of an entries COPY row with its posting rows in line order. A
+    /// posting whose account or side is unknown is left out, as from an ``ExportEntry``.
+    private static func writeCSVRows(
+        entryRow row: UnsafeBufferPointer<UInt8>, _ fields: CopyBinaryFields, lookups: Lookups, postings rows: [PostingRow],
+        into writer: inout CSVRowsWriter
+    ) {
+        let empty = UnsafeBufferPointer<UInt8>(start: nil, count: 0)
+        writer.beginEntry(
+            seq: fields.int64(1, in: row) ?? -1, period: Period(yyyymm: Int(fields.int64(2, in: row) ?? 0)) ?? Period(year: 1, month: 1)!,
+            voucherNumber: Int(fields.int64(3, in: row) ?? 0),
+            date: fields.int64(4, in: row).flatMap { LocalDate(daysSinceEpoch: Int($0) + postgresEpochDays) } ?? LocalDate(year: 1, month: 1, day: 1)!,
+            description: fields.bytes(9, in: row) ?? empty, reversesSeq: fields.int64(5, in: row),
+            createdBy: fields.bytes(7, in: row) ?? empty, idempotencyKey: fields.bytes(8, in: row) ?? empty,
+            hash: fields.bytes(10, in: row) ?? empty)
+        let isRed = !fields.isNull(5)
+        lookups.accountCodeBytes.withBytes { accountCodes in
+            lookups.accountNameBytes.withBytes { accountNames in
+                lookups.codeBytes.withBytes { codes in
+                    func code(_ id: Int64?) -> UnsafeBufferPointer<UInt8>? {
+                        lookups.codeBytes.range(id).map { UnsafeBufferPointer(rebasing: codes[$0]) }
+                    }
+                    for index in rows.indices {
+                        let accountID = Int64(rows[index].accountID)
+                        guard let codeRange = lookups.accountCodeBytes.range(accountID), let nameRange = lookups.accountNameBytes.range(accountID),
+                            let side = rows[index].side
+                        else { continue }
+                        let d = rows[index].dimensions
+                        writer.posting(
+                            line: rows[index].line, accountCode: UnsafeBufferPointer(rebasing: accountCodes[codeRange]),
+                            accountName: UnsafeBufferPointer(rebasing: accountNames[nameRange]), side: side, amountFen: rows[index].amountFen,
+                            isRed: isRed, dimensions: (code(d.0), code(d.1), code(d.2), code(d.3), code(d.4), code(d.5)), memo: rows[index].memo)
+                    }
+                }
+            }
+        }
+    }
+
     /// The book's id, accounts and dimension codes, read once.
     struct Lookups {
         let bookID: Int
@@ -108,6 +192,7 @@ public enum JournalStream {
         /// The same codes as UTF-8 bytes, for writing canonical text without Strings.
         let bookCodeBytes: [UInt8]
         let accountCodeBytes: ByteCodes
+        let accountNameBytes: ByteCodes
         let codeBytes: ByteCodes
 
         init(_ c: isolated Connection, bookCode: String) throws {
@@ -116,6 +201,7 @@ public enum JournalStream {
             let chart = try Reports.accounts(c, bookID: bookID)
             accounts = IDTable(chart.map { ($0.id, $0) })
             accountCodeBytes = ByteCodes(chart.map { ($0.id, $0.code) })
+            accountNameBytes = ByteCodes(chart.map { ($0.id, $0.name) })
             bookCodeBytes = Array(bookCode.utf8)
             // Dimension codes by id, read once: cheaper than six joins per posting row.
             var codeRows: [(Int, String)] = []

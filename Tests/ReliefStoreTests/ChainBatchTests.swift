@@ -116,3 +116,53 @@ struct ChainBatchTests {
         return result
     }
 }
+
+/// `relief export journal --format csv` writes each row straight from the COPY rows' bytes on the
+/// two-stream path: the same bytes as the CSV writer makes from ``ExportEntry`` values.
+@Suite("CSV rows from bytes")
+struct CSVRowsFromBytesTests {
+    @Test func theExportWritesTheSameBytesOnEveryPath() async throws {
+        let books = try await Books.make("csvrows")
+        try await books.admin.run { c in
+            let statement = MasterData.ensureDimensionsStatement([("enterprise", "E-1"), ("supplier", "S-2"), ("channel", "线下")])!
+            _ = try c.query(statement.sql, statement.parameters)
+        }
+        var awkward = transfer("k,ey\"1", "2020-05-12", 250)
+        awkward.description = "摘要, with \"quotes\", a comma\nand a line break\r"
+        awkward.postings[0].memo = "备注,\"x\"\n"
+        awkward.postings[0].dimensions = Dimensions(enterprise: "E-1", supplier: "S-2", channel: "线下")
+        _ = try await books.ledger.post(awkward)
+        for index in 2...6 { _ = try await books.ledger.post(transfer("e\(index)", "2020-0\(4 + index % 3)-1\(index)", Int64(index * 1_000_001))) }
+        _ = try await books.ledger.reverse(seq: 2, reason: "冲销 #2", date: day("2020-06-20"))
+
+        let folder = NSTemporaryDirectory() + "relief-csvrows-\(ProcessInfo.processInfo.processIdentifier)"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let (streamed, streamedCount, inside, reference, written) = try await books.admin.run { c in
+            var streamed: [UInt8] = []
+            var chunks = 0
+            let streamedCount = try JournalStream.forEachCSVChunk(c, bookCode: "main", chunkBytes: 100) { streamed += $0; chunks += 1 }
+            #expect(chunks > 1)
+            var reference: [UInt8] = []
+            var inside: [UInt8] = []
+            try c.execute("BEGIN")
+            try JournalStream.forEach(c, bookCode: "main") { CSVJournalWriter.appendRows($0, to: &reference) }
+            _ = try JournalStream.forEachCSVChunk(c, bookCode: "main", chunkBytes: 1 << 20) { inside += $0 }
+            try c.execute("COMMIT")
+            let path = folder + "/journal.csv"
+            try JournalExport.write(c, bookCode: "main", format: .csv, to: path)
+            let written = Array(try Data(contentsOf: URL(fileURLWithPath: path)))
+            return (streamed, streamedCount, inside, reference, written)
+        }
+        #expect(streamedCount == 7)
+        #expect(!reference.isEmpty)
+        #expect(String(decoding: streamed, as: UTF8.self) == String(decoding: reference, as: UTF8.self))
+        #expect(inside == reference)
+        #expect(written == Array((CSV.byteOrderMark + CSV.row(CSVJournalWriter.headers)).utf8) + reference)
+        // The awkward cells are quoted, the hash is the stored one in hex.
+        let text = String(decoding: streamed, as: UTF8.self)
+        #expect(text.contains("\"摘要, with \"\"quotes\"\", a comma\nand a line break\r\""))
+        #expect(text.contains("\"备注,\"\"x\"\"\n\""))
+        await books.close()
+    }
+}

@@ -250,6 +250,105 @@ public struct CSVJournalWriter: JournalWriter, ByteJournalWriter, Sendable {
     }
 }
 
+/// The CSV journal's rows written from their parts as UTF-8 bytes, without an ``ExportEntry``:
+/// what `relief export journal --format csv` writes from the COPY rows (the same bytes as
+/// ``CSVJournalWriter/appendRows(_:to:)``, tested against it). Call ``beginEntry(seq:period:voucherNumber:date:description:reversesSeq:createdBy:idempotencyKey:hash:)``,
+/// then ``posting(line:accountCode:accountName:side:amountFen:isRed:dimensions:memo:)`` for each
+/// posting in line order; the rows accumulate in ``bytes``.
+public struct CSVRowsWriter: Sendable {
+    /// The rows written since the last ``reset()``.
+    public var bytes: [UInt8] { row.bytes }
+    private var row = CSVCells(capacity: 1 << 16)
+    private var head = CSVCells()
+    private var tail = CSVCells()
+    private static let hexDigits = Array("0123456789abcdef".utf8)
+
+    /// An empty writer.
+    public init() {}
+
+    /// Empties ``bytes``, keeping its capacity.
+    public mutating func reset() { row.bytes.removeAll(keepingCapacity: true) }
+
+    /// Appends the rows of `entry`, as ``CSVJournalWriter/appendRows(_:to:)`` writes them.
+    public mutating func append(_ entry: ExportEntry) {
+        CSVJournalWriter.appendRows(entry, to: &row.bytes)
+    }
+
+    /// The entry's cells, written before and after each of its postings' cells. `hash` is the
+    /// stored hash's bytes, written as lower-case hex.
+    public mutating func beginEntry(
+        seq: Int64, period: Period, voucherNumber: Int, date: LocalDate, description: UnsafeBufferPointer<UInt8>,
+        reversesSeq: Int64?, createdBy: UnsafeBufferPointer<UInt8>, idempotencyKey: UnsafeBufferPointer<UInt8>,
+        hash: UnsafeBufferPointer<UInt8>
+    ) {
+        head.bytes.removeAll(keepingCapacity: true)
+        tail.bytes.removeAll(keepingCapacity: true)
+        head.integer(seq)
+        head.comma()
+        head.period(period)
+        head.byte(UInt8(ascii: "/"))
+        head.integer(Int64(voucherNumber))
+        head.comma()
+        head.padded(date.year, width: 4)
+        head.byte(UInt8(ascii: "-"))
+        head.padded(date.month, width: 2)
+        head.byte(UInt8(ascii: "-"))
+        head.padded(date.day, width: 2)
+        head.comma()
+        CSV.appendField(utf8: description, to: &head.bytes)
+        head.comma()
+        tail.comma()
+        if let reversesSeq { tail.integer(reversesSeq) }
+        tail.comma()
+        CSV.appendField(utf8: createdBy, to: &tail.bytes)
+        tail.comma()
+        CSV.appendField(utf8: idempotencyKey, to: &tail.bytes)
+        tail.comma()
+        for byte in hash {
+            tail.byte(Self.hexDigits[Int(byte >> 4)])
+            tail.byte(Self.hexDigits[Int(byte & 0x0f)])
+        }
+        tail.byte(0x0D)
+        tail.byte(0x0A)
+    }
+
+    /// One posting's row of the entry begun last. `dimensions` are the six codes in
+    /// ``Dimensions/ordered`` order, nil for none.
+    public mutating func posting(
+        line: Int, accountCode: UnsafeBufferPointer<UInt8>, accountName: UnsafeBufferPointer<UInt8>, side: Side, amountFen: Int64,
+        isRed: Bool, dimensions: (UnsafeBufferPointer<UInt8>?, UnsafeBufferPointer<UInt8>?, UnsafeBufferPointer<UInt8>?,
+                                  UnsafeBufferPointer<UInt8>?, UnsafeBufferPointer<UInt8>?, UnsafeBufferPointer<UInt8>?),
+        memo: String?
+    ) {
+        row.bytes.append(contentsOf: head.bytes)
+        row.integer(Int64(line))
+        row.comma()
+        CSV.appendField(utf8: accountCode, to: &row.bytes)
+        row.comma()
+        CSV.appendField(utf8: accountName, to: &row.bytes)
+        row.comma()
+        row.bytes.append(contentsOf: side == .debit ? CSVCells.debit : CSVCells.credit)
+        row.comma()
+        row.money(amountFen)
+        row.comma()
+        row.bytes.append(contentsOf: isRed ? CSVCells.yes : CSVCells.no)
+        cell(dimensions.0)
+        cell(dimensions.1)
+        cell(dimensions.2)
+        cell(dimensions.3)
+        cell(dimensions.4)
+        cell(dimensions.5)
+        row.optional(memo)
+        row.bytes.append(contentsOf: tail.bytes)
+    }
+
+    /// A comma, then the cell (empty for nil).
+    private mutating func cell(_ field: UnsafeBufferPointer<UInt8>?) {
+        row.comma()
+        if let field { CSV.appendField(utf8: field, to: &row.bytes) }
+    }
+}
+
 /// CSV cells as UTF-8 bytes, quoted as ``CSV/appendRow(_:to:)`` quotes them.
 struct CSVCells {
     var bytes: [UInt8] = []
