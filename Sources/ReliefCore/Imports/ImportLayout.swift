@@ -136,7 +136,9 @@ public struct ImportLayout: Sendable {
         let indexByKey: [String: Int]
         let headers: [String: String]
 
+        /// The first row's position.
         public var startIndex: Int { tableRows.startIndex }
+        /// The position after the last row.
         public var endIndex: Int { tableRows.endIndex }
 
         /// The row at `position`, its cells by key and trimmed.
