@@ -54,18 +54,12 @@ struct ChainBatch: Sendable {
     /// posting whose account or side is unknown is left out, as ``JournalStream/forEach(_:bookCode:periods:_:)``
     /// leaves it out of an ``ExportEntry``: the recomputed hash then differs from the stored one.
     mutating func append(entryRow row: UnsafeBufferPointer<UInt8>, _ fields: CopyBinaryFields, lookups: JournalStream.Lookups, postings rows: [JournalStream.PostingRow]) {
-        let seq = fields.int64(1, in: row) ?? -1
-        let period = Period(yyyymm: Int(fields.int64(2, in: row) ?? 0)) ?? Period(year: 1, month: 1)!
-        let voucherNumber = Int(fields.int64(3, in: row) ?? 0)
-        let date =
-            fields.int64(4, in: row).flatMap { LocalDate(daysSinceEpoch: Int($0) + JournalStream.postgresEpochDays) }
-            ?? LocalDate(year: 1, month: 1, day: 1)!
+        let head = JournalStream.EntryRowHead(fields, row: row, offset: 1)
         let empty = UnsafeBufferPointer<UInt8>(start: nil, count: 0)
         lookups.bookCodeBytes.withUnsafeBufferPointer { book in
             text.header(
-                bookCode: book, seq: seq, period: period, voucherNumber: voucherNumber, date: date,
-                reversesSeq: fields.int64(5, in: row),
-                createdAtMicroseconds: (fields.int64(6, in: row) ?? 0) &+ JournalStream.postgresEpochMicroseconds,
+                bookCode: book, seq: head.seq, period: head.period, voucherNumber: head.voucherNumber, date: head.date,
+                reversesSeq: head.reversesSeq, createdAtMicroseconds: head.createdAtMicroseconds,
                 createdBy: fields.bytes(7, in: row) ?? empty, idempotencyKey: fields.bytes(8, in: row) ?? empty,
                 description: fields.bytes(9, in: row) ?? empty)
         }
@@ -94,7 +88,7 @@ struct ChainBatch: Sendable {
         }
         if let hash = fields.bytes(10, in: row) { hashes.append(contentsOf: hash) }
         entries.append(Entry(
-            seq: seq, period: period, voucherNumber: voucherNumber, date: date,
+            seq: head.seq, period: head.period, voucherNumber: head.voucherNumber, date: head.date,
             textEnd: text.bytes.count, hashEnd: hashes.count, postingsEnd: postings.count))
     }
 }

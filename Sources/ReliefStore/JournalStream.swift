@@ -20,9 +20,39 @@ public enum JournalStream {
     public static func forEach(
         _ c: isolated Connection, bookCode: String, periods: ClosedRange<Period>? = nil, _ body: (consuming ExportEntry) throws -> Void
     ) throws {
+        try read(
+            c, bookCode: bookCode, periods: periods, exportEntry: body,
+            entryRow: { row, fields, lookups, rows in
+                var postings: [ExportPosting] = []
+                postings.reserveCapacity(rows.count)
+                for index in rows.indices {
+                    guard let account = lookups.accounts[rows[index].accountID], let postingSide = rows[index].side else { continue }
+                    let d = rows[index].dimensions
+                    postings.append(ExportPosting(
+                        line: rows[index].line, account: account, side: postingSide, amountFen: rows[index].amountFen,
+                        isRed: !fields.isNull(5),
+                        dimensions: Dimensions(
+                            enterprise: lookups.code(d.0), supplier: lookups.code(d.1), township: lookups.code(d.2),
+                            category: lookups.code(d.3), channel: lookups.code(d.4), program: lookups.code(d.5)),
+                        memo: rows[index].memo))
+                }
+                try body(makeEntry(fields, row: row, offset: 1, bookCode: lookups.bookCode, postings: postings))
+            })
+    }
+
+    /// What ``forEach(_:bookCode:periods:_:)`` and the two byte readers below share: on the
+    /// two-stream path (a whole book, `c` outside a transaction, a second connection to be had)
+    /// `entryRow` gets each entries COPY row with its posting rows in line order, in a REPEATABLE
+    /// READ snapshot; on every other path, and from where the two streams stop, `exportEntry` gets
+    /// each entry as an ``ExportEntry``.
+    private static func read(
+        _ c: isolated Connection, bookCode: String, periods: ClosedRange<Period>?,
+        exportEntry: (consuming ExportEntry) throws -> Void,
+        entryRow: (UnsafeBufferPointer<UInt8>, CopyBinaryFields, Lookups, [PostingRow]) throws -> Void
+    ) throws {
         guard periods == nil, c.isIdle, let configuration = c.configuration else {
             let lookups = try Lookups(c, bookCode: bookCode)
-            try withoutJIT(c) { try nestedLoop(c, lookups: lookups, periods: periods, fromSeq: nil, body) }
+            try withoutJIT(c) { try nestedLoop(c, lookups: lookups, periods: periods, fromSeq: nil, exportEntry) }
             return
         }
         try c.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
@@ -30,24 +60,9 @@ public enum JournalStream {
             try twoStreams(
                 c, configuration: configuration, bookCode: bookCode,
                 fallback: { lookups, fromSeq in
-                    try withoutJIT(c) { try nestedLoop(c, lookups: lookups, periods: nil, fromSeq: fromSeq, body) }
+                    try withoutJIT(c) { try nestedLoop(c, lookups: lookups, periods: nil, fromSeq: fromSeq, exportEntry) }
                 },
-                entry: { row, fields, lookups, rows in
-                    var postings: [ExportPosting] = []
-                    postings.reserveCapacity(rows.count)
-                    for index in rows.indices {
-                        guard let account = lookups.accounts[rows[index].accountID], let postingSide = rows[index].side else { continue }
-                        let d = rows[index].dimensions
-                        postings.append(ExportPosting(
-                            line: rows[index].line, account: account, side: postingSide, amountFen: rows[index].amountFen,
-                            isRed: !fields.isNull(5),
-                            dimensions: Dimensions(
-                                enterprise: lookups.code(d.0), supplier: lookups.code(d.1), township: lookups.code(d.2),
-                                category: lookups.code(d.3), channel: lookups.code(d.4), program: lookups.code(d.5)),
-                            memo: rows[index].memo))
-                    }
-                    try body(makeEntry(fields, row: row, offset: 1, bookCode: lookups.bookCode, postings: postings))
-                })
+                entry: entryRow)
             try c.execute("COMMIT")
         } catch {
             _ = try? c.execute("ROLLBACK")
@@ -75,27 +90,12 @@ public enum JournalStream {
             batch = ChainBatch()
             try body(full)
         }
-        guard c.isIdle, let configuration = c.configuration else {
-            try forEach(c, bookCode: bookCode) { entry in try append(entry) }
-            if !batch.entries.isEmpty { try hand() }
-            return
-        }
-        try c.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-        do {
-            try twoStreams(
-                c, configuration: configuration, bookCode: bookCode,
-                fallback: { lookups, fromSeq in
-                    try withoutJIT(c) { try nestedLoop(c, lookups: lookups, periods: nil, fromSeq: fromSeq) { entry in try append(entry) } }
-                },
-                entry: { row, fields, lookups, rows in
-                    batch.append(entryRow: row, fields, lookups: lookups, postings: rows)
-                    if batch.entries.count >= entriesPerBatch { try hand() }
-                })
-            try c.execute("COMMIT")
-        } catch {
-            _ = try? c.execute("ROLLBACK")
-            throw error
-        }
+        try read(
+            c, bookCode: bookCode, periods: nil, exportEntry: append,
+            entryRow: { row, fields, lookups, rows in
+                batch.append(entryRow: row, fields, lookups: lookups, postings: rows)
+                if batch.entries.count >= entriesPerBatch { try hand() }
+            })
         if !batch.entries.isEmpty { try hand() }
     }
 
@@ -120,28 +120,13 @@ public enum JournalStream {
             writer.append(entry)
             if writer.bytes.count >= chunkBytes { try hand() }
         }
-        guard c.isIdle, let configuration = c.configuration else {
-            try forEach(c, bookCode: bookCode) { entry in try append(entry) }
-            if !writer.bytes.isEmpty { try hand() }
-            return entries
-        }
-        try c.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-        do {
-            try twoStreams(
-                c, configuration: configuration, bookCode: bookCode,
-                fallback: { lookups, fromSeq in
-                    try withoutJIT(c) { try nestedLoop(c, lookups: lookups, periods: nil, fromSeq: fromSeq) { entry in try append(entry) } }
-                },
-                entry: { row, fields, lookups, rows in
-                    entries += 1
-                    writeCSVRows(entryRow: row, fields, lookups: lookups, postings: rows, into: &writer)
-                    if writer.bytes.count >= chunkBytes { try hand() }
-                })
-            try c.execute("COMMIT")
-        } catch {
-            _ = try? c.execute("ROLLBACK")
-            throw error
-        }
+        try read(
+            c, bookCode: bookCode, periods: nil, exportEntry: append,
+            entryRow: { row, fields, lookups, rows in
+                entries += 1
+                writeCSVRows(entryRow: row, fields, lookups: lookups, postings: rows, into: &writer)
+                if writer.bytes.count >= chunkBytes { try hand() }
+            })
         if !writer.bytes.isEmpty { try hand() }
         return entries
     }
@@ -153,11 +138,10 @@ public enum JournalStream {
         into writer: inout CSVRowsWriter
     ) {
         let empty = UnsafeBufferPointer<UInt8>(start: nil, count: 0)
+        let head = EntryRowHead(fields, row: row, offset: 1)
         writer.beginEntry(
-            seq: fields.int64(1, in: row) ?? -1, period: Period(yyyymm: Int(fields.int64(2, in: row) ?? 0)) ?? Period(year: 1, month: 1)!,
-            voucherNumber: Int(fields.int64(3, in: row) ?? 0),
-            date: fields.int64(4, in: row).flatMap { LocalDate(daysSinceEpoch: Int($0) + postgresEpochDays) } ?? LocalDate(year: 1, month: 1, day: 1)!,
-            description: fields.bytes(9, in: row) ?? empty, reversesSeq: fields.int64(5, in: row),
+            seq: head.seq, period: head.period, voucherNumber: head.voucherNumber, date: head.date,
+            description: fields.bytes(9, in: row) ?? empty, reversesSeq: head.reversesSeq,
             createdBy: fields.bytes(7, in: row) ?? empty, idempotencyKey: fields.bytes(8, in: row) ?? empty,
             hash: fields.bytes(10, in: row) ?? empty)
         let isRed = !fields.isNull(5)
@@ -327,15 +311,36 @@ public enum JournalStream {
     private static func makeEntry(
         _ fields: CopyBinaryFields, row: UnsafeBufferPointer<UInt8>, offset o: Int, bookCode: String, postings: [ExportPosting]
     ) -> ExportEntry {
-        let days = fields.int64(o + 3, in: row).map { Int($0) + postgresEpochDays }
+        let head = EntryRowHead(fields, row: row, offset: o)
         return ExportEntry(
-            seq: fields.int64(o, in: row) ?? -1, period: Period(yyyymm: Int(fields.int64(o + 1, in: row) ?? 0)) ?? Period(year: 1, month: 1)!,
-            voucherNumber: Int(fields.int64(o + 2, in: row) ?? 0),
-            date: days.flatMap { LocalDate(daysSinceEpoch: $0) } ?? LocalDate(year: 1, month: 1, day: 1)!,
+            seq: head.seq, period: head.period, voucherNumber: head.voucherNumber, date: head.date,
             description: fields.string(o + 8, in: row) ?? "", idempotencyKey: fields.string(o + 7, in: row) ?? "",
-            createdBy: fields.string(o + 6, in: row) ?? "", reversesSeq: fields.int64(o + 4, in: row),
+            createdBy: fields.string(o + 6, in: row) ?? "", reversesSeq: head.reversesSeq,
             hashHex: fields.bytes(o + 9, in: row).map { Hex.encode($0) } ?? "",
-            postings: postings, createdAtMicroseconds: (fields.int64(o + 5, in: row) ?? 0) &+ postgresEpochMicroseconds, bookCode: bookCode)
+            postings: postings, createdAtMicroseconds: head.createdAtMicroseconds, bookCode: bookCode)
+    }
+
+    /// The plain columns of an entry row, starting at field `offset` (seq, period, voucher,
+    /// date, reversed seq, created at), with the defaults every reader gives a NULL; the text
+    /// columns follow: created by at `offset + 6`, key `+ 7`, description `+ 8`, hash `+ 9`.
+    struct EntryRowHead {
+        var seq: Int64
+        var period: Period
+        var voucherNumber: Int
+        var date: LocalDate
+        var reversesSeq: Int64?
+        var createdAtMicroseconds: Int64
+
+        init(_ fields: CopyBinaryFields, row: UnsafeBufferPointer<UInt8>, offset o: Int) {
+            seq = fields.int64(o, in: row) ?? -1
+            period = Period(yyyymm: Int(fields.int64(o + 1, in: row) ?? 0)) ?? Period(year: 1, month: 1)!
+            voucherNumber = Int(fields.int64(o + 2, in: row) ?? 0)
+            date =
+                fields.int64(o + 3, in: row).flatMap { LocalDate(daysSinceEpoch: Int($0) + postgresEpochDays) }
+                ?? LocalDate(year: 1, month: 1, day: 1)!
+            reversesSeq = fields.int64(o + 4, in: row)
+            createdAtMicroseconds = (fields.int64(o + 5, in: row) ?? 0) &+ postgresEpochMicroseconds
+        }
     }
 
     /// The single-connection read: ``copyQuery(bookID:periods:)``, from chain position `fromSeq` on.

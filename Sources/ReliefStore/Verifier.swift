@@ -197,12 +197,6 @@ public enum Verifier {
         /// `previousHash` and the old one is reused in its place.
         var computed = Chain.genesis
 
-        /// True when `hex` (either case) spells `bytes`: the stored hash against the recomputed
-        /// one without decoding it into an array first.
-        static func hex(_ hex: String, spells bytes: [UInt8]) -> Bool {
-            Hex.spells(hex, bytes)
-        }
-
         /// A close recorded at chain position N must carry hash N.
         func checkClose(closes: [Int64: [(period: Int, head: [UInt8])]], report: inout VerificationReport) {
             for close in closes[lastSeq] ?? [] where close.head != previousHash {

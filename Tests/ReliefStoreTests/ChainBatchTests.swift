@@ -11,16 +11,8 @@ import Testing
 @Suite("chain batches")
 struct ChainBatchTests {
     @Test func everyPathWritesPostgreSQLsCanonicalTextAndTheStoredHashes() async throws {
-        let books = try await Books.make("chainbatch")
-        try await books.admin.run { c in
-            let statement = MasterData.ensureDimensionsStatement([("enterprise", "E-1"), ("supplier", "S-2"), ("channel", "线下")])!
-            _ = try c.query(statement.sql, statement.parameters)
-        }
-        var awkward = transfer("k|ey\\1", "2020-05-12", 250)
-        awkward.description = "摘要 with | pipe, back\\slash\nand a line break\r"
-        awkward.postings[0].memo = "备注|\\\n"
-        awkward.postings[0].dimensions = Dimensions(enterprise: "E-1", supplier: "S-2", channel: "线下")
-        _ = try await books.ledger.post(awkward)
+        let books = try await Self.bookWithAwkwardEntry(
+            "chainbatch", key: "k|ey\\1", description: "摘要 with | pipe, back\\slash\nand a line break\r", memo: "备注|\\\n")
         for index in 2...6 { _ = try await books.ledger.post(transfer("e\(index)", "2020-0\(4 + index % 3)-1\(index)", Int64(index * 100))) }
         _ = try await books.ledger.reverse(seq: 2, reason: "冲销 #2", date: day("2020-06-20"))
         _ = try await books.ledger.post(transfer("last", "2020-05-28", 700))
@@ -69,6 +61,22 @@ struct ChainBatchTests {
         #expect(report.problems.first?.seq == 5)
         #expect(report.problems.first?.message.contains("stored hash") == true)
         await books.close()
+    }
+
+    /// A book whose first entry has `key`, `description` and a first posting with `memo` and
+    /// three dimensions: the text the readers must escape or quote.
+    static func bookWithAwkwardEntry(_ label: String, key: String, description: String, memo: String) async throws -> Books {
+        let books = try await Books.make(label)
+        try await books.admin.run { c in
+            let statement = MasterData.ensureDimensionsStatement([("enterprise", "E-1"), ("supplier", "S-2"), ("channel", "线下")])!
+            _ = try c.query(statement.sql, statement.parameters)
+        }
+        var awkward = transfer(key, "2020-05-12", 250)
+        awkward.description = description
+        awkward.postings[0].memo = memo
+        awkward.postings[0].dimensions = Dimensions(enterprise: "E-1", supplier: "S-2", channel: "线下")
+        _ = try await books.ledger.post(awkward)
+        return books
     }
 
     struct Expected: Equatable {
@@ -122,16 +130,8 @@ struct ChainBatchTests {
 @Suite("CSV rows from bytes")
 struct CSVRowsFromBytesTests {
     @Test func theExportWritesTheSameBytesOnEveryPath() async throws {
-        let books = try await Books.make("csvrows")
-        try await books.admin.run { c in
-            let statement = MasterData.ensureDimensionsStatement([("enterprise", "E-1"), ("supplier", "S-2"), ("channel", "线下")])!
-            _ = try c.query(statement.sql, statement.parameters)
-        }
-        var awkward = transfer("k,ey\"1", "2020-05-12", 250)
-        awkward.description = "摘要, with \"quotes\", a comma\nand a line break\r"
-        awkward.postings[0].memo = "备注,\"x\"\n"
-        awkward.postings[0].dimensions = Dimensions(enterprise: "E-1", supplier: "S-2", channel: "线下")
-        _ = try await books.ledger.post(awkward)
+        let books = try await ChainBatchTests.bookWithAwkwardEntry(
+            "csvrows", key: "k,ey\"1", description: "摘要, with \"quotes\", a comma\nand a line break\r", memo: "备注,\"x\"\n")
         for index in 2...6 { _ = try await books.ledger.post(transfer("e\(index)", "2020-0\(4 + index % 3)-1\(index)", Int64(index * 1_000_001))) }
         _ = try await books.ledger.reverse(seq: 2, reason: "冲销 #2", date: day("2020-06-20"))
 

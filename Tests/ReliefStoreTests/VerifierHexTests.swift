@@ -1,17 +1,16 @@
+import Postgres
 import ReliefCore
-@testable import ReliefStore
 import Testing
 
-/// The verifier's comparison of a stored hash (hex) with a recomputed one: pure, no database.
+/// The comparison the verifier makes of a stored hash (hex) with a recomputed one (`Hex.spells`):
+/// pure, no database.
 @Suite("Verifier hex comparison")
 struct VerifierHexTests {
-    typealias State = Verifier.StreamState
-
     @Test func aHashMatchesItsHexInEitherCase() {
         let hash = Chain.sha256(Array("E|main|1".utf8))
         let lower = Chain.hex(hash)
-        #expect(State.hex(lower, spells: hash))
-        #expect(State.hex(lower.uppercased(), spells: hash))
+        #expect(Hex.spells(lower, hash))
+        #expect(Hex.spells(lower.uppercased(), hash))
     }
 
     @Test func anyDifferenceIsAMismatch() {
@@ -21,15 +20,15 @@ struct VerifierHexTests {
         for index in [0, 1, 31, 62, 63] {
             var changed = Array(lower.utf8)
             changed[index] = changed[index] == UInt8(ascii: "0") ? UInt8(ascii: "1") : UInt8(ascii: "0")
-            #expect(!State.hex(String(decoding: changed, as: UTF8.self), spells: hash))
+            #expect(!Hex.spells(String(decoding: changed, as: UTF8.self), hash))
             changed[index] = UInt8(ascii: "g")
-            #expect(!State.hex(String(decoding: changed, as: UTF8.self), spells: hash))
+            #expect(!Hex.spells(String(decoding: changed, as: UTF8.self), hash))
         }
-        #expect(!State.hex(String(lower.dropLast(2)), spells: hash))
-        #expect(!State.hex(lower + "00", spells: hash))
-        #expect(!State.hex("", spells: hash))
-        #expect(State.hex("", spells: []))
+        #expect(!Hex.spells(String(lower.dropLast(2)), hash))
+        #expect(!Hex.spells(lower + "00", hash))
+        #expect(!Hex.spells("", hash))
+        #expect(Hex.spells("", []))
         // A multi-byte character where a digit should be.
-        #expect(!State.hex("é" + String(lower.dropFirst(2)), spells: hash))
+        #expect(!Hex.spells("é" + String(lower.dropFirst(2)), hash))
     }
 }
