@@ -157,6 +157,37 @@ struct ProgramTests {
         await books.close()
     }
 
+    /// An import of more purchases than one chunk holds is prepared on a second thread, chunk by
+    /// chunk, while the one before is written: each purchase must still point at its own entry,
+    /// each entry carry its own purchase's lines, and the books verify.
+    @Test func aManyChunkImportLinksEveryPurchaseToItsOwnEntry() async throws {
+        let books = try await Books.make("chunks")
+        let data = DemoData(volume: .init(enterprises: 40, purchases: 3 * Purchases.importChunkPurchases + 500))
+        _ = try await books.admin.run { c in try Demo.loadMasterData(c, data) }
+        let keys = Set(data.purchasesEarly.rows.map { $0.cells[0] })
+        #expect(keys.count > 2 * Purchases.importChunkPurchases, "the file spans three chunks")
+        let table = data.purchasesEarly
+        let summary = try await books.admin.run { c in try Purchases.importPurchases(c, table, programCode: Demo.programCode, actorName: "chunks") }
+        #expect(summary.created == keys.count)
+        #expect(summary.entriesPosted == keys.count)
+        #expect(try await books.count("SELECT count(*) FROM relief.purchases") == keys.count)
+        #expect(try await books.count("SELECT count(*) FROM relief.purchase_lines") == table.rows.count)
+        // Each purchase's entry is the one its key names, and debits exactly its lines' amounts.
+        #expect(
+            try await books.count(
+                "SELECT count(*) FROM relief.purchases p JOIN relief.entries e ON e.id = p.entry_id WHERE e.idempotency_key <> 'purchase:' || '\(Demo.programCode)' || ':' || p.purchase_key"
+            ) == 0)
+        #expect(
+            try await books.count(
+                """
+                SELECT count(*) FROM relief.purchases p
+                WHERE (SELECT sum(l.amount_fen) FROM relief.purchase_lines l WHERE l.purchase_id = p.id)
+                   <> (SELECT sum(q.amount_fen) FROM relief.postings q WHERE q.entry_id = p.entry_id AND q.side = 'D')
+                """) == 0)
+        #expect(try await books.verify().isSound)
+        await books.close()
+    }
+
     @Test func thePreparerCannotApproveTheirOwnBatchByAnyPath() async throws {
         let books = try await Self.demoBooks("makerchecker")
         // One eligible June purchase, so that June has a batch to prepare.

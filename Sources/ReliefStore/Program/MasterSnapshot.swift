@@ -2,7 +2,7 @@ import Postgres
 import ReliefCore
 
 /// Master data in memory for validating and judging a file.
-struct MasterSnapshot {
+struct MasterSnapshot: Sendable {
     struct Enterprise { var id: Int; var name: String }
     struct Supplier { var id: Int; var creditCode: String; var name: String; var township: String; var certifications: [Certification] }
     struct Product {

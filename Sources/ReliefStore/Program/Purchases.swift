@@ -2,7 +2,7 @@ public import Postgres
 public import ReliefCore
 
 /// The program's configuration as the purchase path needs it.
-struct ProgramContext {
+struct ProgramContext: Sendable {
     var id: Int
     var code: String
     var bookCode: String
@@ -60,7 +60,7 @@ public enum ProgramError: Error, Sendable, CustomStringConvertible {
 public enum Purchases {
     /// Purchases written per round of statements in an import (their entries through one
     /// `post_entries` call, then the purchases, then their lines).
-    static let importChunkPurchases = 2_048
+    public static let importChunkPurchases = 2_048
 
     /// Imports a purchase file into `programCode`. Every row is checked before anything is
     /// written; any problem rejects the file, listing them all by line and column. Purchases whose
@@ -108,28 +108,36 @@ public enum Purchases {
             // the whole file's.
             let newKeys = keysInOrder.filter { !existingKeys.contains($0) }
             summary.unchanged = existingKeys.count
-            // Entries in chunks, then the purchases that point at them.
-            var index = 0
-            while index < newKeys.count {
-                let chunk = newKeys[index..<min(index + importChunkPurchases, newKeys.count)].map { key in
-                    let lines = groups[key]!.map { records[$0] }
-                    let judgments = lines.map { judge($0, master: master, program: program, invoiceUsedBy: usedInvoices[$0.invoiceNumber]) }
-                    return (key: key, lines: lines, judgments: judgments, draft: memorandumEntry(program: program, key: key, lines: lines, master: master))
+            let invoicesInUse = usedInvoices
+            let chunkCount = (newKeys.count + importChunkPurchases - 1) / importChunkPurchases
+            let prepare: @Sendable (Int) -> PreparedChunk = { chunk in
+                let keys = newKeys[chunk * importChunkPurchases..<min((chunk + 1) * importChunkPurchases, newKeys.count)]
+                return prepareChunk(
+                    keys: keys, groups: groups, records: records, master: master, program: program, invoicesInUse: invoicesInUse, actorName: actorName)
+            }
+            // Each chunk is judged, drafted and encoded on a thread of its own while PostgreSQL
+            // writes the one before; a one-chunk import (the web app's) makes it here.
+            let prefetcher = chunkCount > 1 ? Prefetcher(count: chunkCount, depth: 2, name: "relief.import", make: prepare) : nil
+            defer { prefetcher?.stop() }
+            var written = 0
+            for chunk in 0..<chunkCount {
+                let prepared: PreparedChunk
+                if let prefetcher {
+                    guard let next = try prefetcher.next() else { break }
+                    prepared = next
+                } else {
+                    prepared = prepare(chunk)
                 }
-                let drafts = chunk.map(\.draft)
-                let call = PostingWriter.statement(bookCode: program.bookCode, actorName: actorName, drafts: drafts)
-                let results = try t.pipeline((dimensions.map { [$0] } ?? []) + [call])
+                // Entries first, then the purchases that point at them.
+                let results = try t.pipeline((dimensions.map { [$0] } ?? []) + [prepared.call])
                 dimensions = nil
-                let posted = try PostingWriter.check(results.last!.rows, bookCode: program.bookCode, actorName: actorName, drafts: drafts)
-                try insertPurchases(
-                    t, program: program, items: zip(chunk, posted).map { ($0.key, $0.lines, $0.judgments, $1.id) }, master: master, actorName: actorName)
-                for (item, entry) in zip(chunk, posted) {
-                    summary.created += 1
-                    summary.entriesPosted += entry.existed ? 0 : 1
-                    summary.ineligibleLines += item.judgments.filter { !$0.isEligible }.count
-                }
-                index += chunk.count
-                progress(index, newKeys.count)
+                let posted = try PostingWriter.check(results.last!.rows, bookCode: program.bookCode, actorName: actorName, drafts: prepared.drafts)
+                try insertPurchases(t, prepared, entryIDs: posted.map(\.id))
+                summary.created += prepared.drafts.count
+                summary.entriesPosted += posted.filter { !$0.existed }.count
+                summary.ineligibleLines += prepared.ineligibleLines
+                written += prepared.drafts.count
+                progress(written, newKeys.count)
             }
         }
         return summary
@@ -230,28 +238,67 @@ public enum Purchases {
             description: "\(enterpriseName)采购 \(first.channel) 发票\(first.invoiceNumber)", postings: postings)
     }
 
+    /// One chunk of an import made ready to write: judged, drafted, its `post_entries` call and
+    /// the inserts of its purchases and lines. Only the entries' ids are missing: PostgreSQL
+    /// gives them when the entries are posted.
+    struct PreparedChunk: Sendable {
+        /// The purchases' memorandum entries, in the order of the chunk's keys.
+        var drafts: [EntryDraft]
+        /// The `post_entries` call for `drafts`.
+        var call: PipelineStatement
+        /// The purchases' insert; its parameter ``entryIDsParameter`` is set once posted.
+        var purchases: PipelineStatement
+        /// The lines' insert.
+        var lines: PipelineStatement
+        /// How many lines the chunk's purchases have, and how many of them are ineligible.
+        var lineCount: Int
+        var ineligibleLines: Int
+    }
+
+    /// Judges and drafts the purchases of `keys` and encodes their statements: the Swift side of
+    /// one chunk, which needs no connection.
+    static func prepareChunk(
+        keys: ArraySlice<String>, groups: [String: [Int]], records: [PurchaseRowRecord], master: MasterSnapshot, program: ProgramContext,
+        invoicesInUse: [String: String], actorName: String
+    ) -> PreparedChunk {
+        let items = keys.map { key in
+            let lines = groups[key]!.map { records[$0] }
+            return (key: key, lines: lines, judgments: lines.map { judge($0, master: master, program: program, invoiceUsedBy: invoicesInUse[$0.invoiceNumber]) })
+        }
+        let drafts = items.map { memorandumEntry(program: program, key: $0.key, lines: $0.lines, master: master) }
+        let statements = insertStatements(program: program, items: items, master: master, actorName: actorName)
+        return PreparedChunk(
+            drafts: drafts, call: PostingWriter.statement(bookCode: program.bookCode, actorName: actorName, drafts: drafts),
+            purchases: statements[0], lines: statements[1], lineCount: items.reduce(0) { $0 + $1.lines.count },
+            ineligibleLines: items.reduce(0) { $0 + $1.judgments.filter { !$0.isEligible }.count })
+    }
+
     /// Inserts the purchases of one posted chunk and all their lines: two statements from
     /// arrays, whatever the chunk's size. Arrays rather than COPY: PostgreSQL refuses COPY FROM
     /// into a table under row-level security, and a clerk's transaction is.
-    static func insertPurchases(
-        _ t: isolated Connection, program: ProgramContext,
-        items: [(key: String, lines: [PurchaseRowRecord], judgments: [Judgment], entryID: Int64)], master: MasterSnapshot, actorName: String
-    ) throws {
-        guard !items.isEmpty else { return }
+    static func insertPurchases(_ t: isolated Connection, _ chunk: PreparedChunk, entryIDs: [Int64]) throws {
+        precondition(entryIDs.count == chunk.drafts.count, "one entry per purchase")
+        guard !entryIDs.isEmpty else { return }
+        var purchases = chunk.purchases
+        purchases.parameters[entryIDsParameter] = PostgresArray.text(entryIDs.map { String($0) })
         // One round trip: the lines find their purchases by key, so both inserts travel together.
-        let results = try t.pipeline(insertStatements(program: program, items: items, master: master, actorName: actorName))
-        guard results[0].affectedRows == items.count, results[1].affectedRows == items.reduce(0, { $0 + $1.lines.count }) else {
+        let results = try t.pipeline([purchases, chunk.lines])
+        guard results[0].affectedRows == entryIDs.count, results[1].affectedRows == chunk.lineCount else {
             throw SubsidyError(
-                message: "PostgreSQL stored \(results[0].affectedRows) of \(items.count) purchases and \(results[1].affectedRows) lines; nothing was imported")
+                message: "PostgreSQL stored \(results[0].affectedRows) of \(entryIDs.count) purchases and \(results[1].affectedRows) lines; nothing was imported")
         }
     }
 
-    /// The two inserts of ``insertPurchases(_:program:items:master:actorName:)``: the purchases,
-    /// then their lines, each line finding its purchase by (program, 采购单号). The lookup is a
-    /// scalar subquery, so it is one index probe per line whatever the planner thinks of the
-    /// table's size; a line whose purchase is missing gets no id, which NOT NULL refuses.
+    /// The index of the entries' ids among the purchases insert's parameters (`$13`).
+    static let entryIDsParameter = 12
+
+    /// The two inserts of ``insertPurchases(_:_:entryIDs:)``: the purchases, then their lines,
+    /// each line finding its purchase by (program, 采购单号). The lookup is a scalar subquery, so
+    /// it is one index probe per line whatever the planner thinks of the table's size; a line
+    /// whose purchase is missing gets no id, which NOT NULL refuses. The purchases' entries
+    /// (parameter ``entryIDsParameter``) are left empty, to be set once posted.
     static func insertStatements(
-        program: ProgramContext, items: [(key: String, lines: [PurchaseRowRecord], judgments: [Judgment], entryID: Int64)],
+        program: ProgramContext, items: [(key: String, lines: [PurchaseRowRecord], judgments: [Judgment])],
         master: MasterSnapshot, actorName: String
     ) -> [PipelineStatement] {
         let firsts = items.map { $0.lines[0] }
@@ -268,7 +315,7 @@ public enum Purchases {
              PostgresArray.text(firsts.map { String(master.suppliers[$0.supplierCreditCode]!.id) }),
              PostgresArray.text(firsts.map(\.date.description)), PostgresArray.text(firsts.map(\.channel)), PostgresArray.text(firsts.map(\.purpose)),
              PostgresArray.text(firsts.map(\.invoiceNumber)), PostgresArray.text(firsts.map(\.invoiceDate.description)),
-             PostgresArray.text(firsts.map(\.sellerTaxId)), PostgresArray.text(items.map { String($0.entryID) })], prepared: true)
+             PostgresArray.text(firsts.map(\.sellerTaxId)), "{}"], prepared: true)
         var keys: [String] = [], lineNumbers: [String] = [], products: [String] = [], quantities: [String] = [], units: [String] = []
         var prices: [String] = [], amounts: [String] = [], codes: [String] = [], reasons: [String] = []
         for item in items {
