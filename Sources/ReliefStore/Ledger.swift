@@ -274,7 +274,7 @@ public enum PostingWriter {
     /// The `post_entries` call for `drafts`, to run with ``check(_:bookCode:actorName:drafts:)``
     /// on its rows: ``post(_:bookCode:actorName:drafts:)`` in two halves, so that the call can
     /// travel with its BEGIN (``Ledger``).
-    static func statement(bookCode book: String, actorName actor: String, drafts: [EntryDraft]) -> PipelineStatement {
+    public static func statement(bookCode book: String, actorName actor: String, drafts: [EntryDraft]) -> PipelineStatement {
         PipelineStatement(
             """
             SELECT idx, entry_id, seq, period, voucher_no, created_at_us, hash, prev_hash, existed

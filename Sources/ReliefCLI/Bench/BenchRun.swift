@@ -59,6 +59,16 @@ struct BenchRun {
                     + "(p50 \(BenchReport.format(ceiling.percentileMilliseconds(0.5), digits: 2)) ms), serialised \(BenchReport.format(serialised.perSecond))/s · "
                     + "\(BenchReport.format(share * 100, digits: 1))% of ceiling · "
                     + "target ≥ \(Int(target * 100))% \(BenchReport.verdict(share >= target))")
+            // What PostgreSQL alone makes of the same work: the books' checks run there at commit
+            // whatever the Swift side does, so this rate bounds (a) from above.
+            let perCall = max(1, Int(ours.entriesPerTransaction.rounded()))
+            let alone = try await databaseAloneRun(entriesPerCall: perCall, template: template, run: clients)
+            let aloneRate = alone.perSecond * Double(perCall)
+            report.line(
+                "    PostgreSQL alone: the same relief.post_entries call with \(perCall) \(perCall == 1 ? "entry" : "entries") per transaction from one plain loop "
+                    + "(BEGIN with the call, then COMMIT; no Swift checks, no group commit): \(BenchReport.format(aloneRate)) entries/s, "
+                    + "\(BenchReport.format(ceiling.perSecond > 0 ? aloneRate / ceiling.perSecond * 100 : 0, digits: 1))% of ceiling; "
+                    + "the store reaches \(BenchReport.format(aloneRate > 0 ? ours.perSecond / aloneRate * 100 : 0, digits: 0))% of it")
         }
         let (bytesAfter, entriesAfter) = try await bookBytes(admin)
         report.section("g. bytes on disk per purchase entry of \(template.count) postings (entries + postings with their indexes and TOAST)")
@@ -253,6 +263,28 @@ struct BenchRun {
         }
         let commits = await ledger.groupCommits
         sample.entriesPerTransaction = commits.transactions > 0 ? Double(commits.entries) / Double(commits.transactions) : 0
+        return sample
+    }
+
+    /// (a)'s bound: `relief.post_entries` with `entriesPerCall` purchase entries per transaction,
+    /// called in a loop on one connection (BEGIN travelling with the call, then COMMIT, as the
+    /// store sends them), without the store's Swift checks or its group commit.
+    private func databaseAloneRun(entriesPerCall: Int, template: [PostingDraft], run: Int) async throws -> LatencySample {
+        precondition((1...Ledger.maximumBatchEntries).contains(entriesPerCall), "one call carries 1 to \(Ledger.maximumBatchEntries) entries")
+        let connection = try await Connection.connect(configuration)
+        let drafts = template
+        let sample = try await measure(clients: 1) { _, n in
+            let batch = (0..<entriesPerCall).map { draft(drafts, key: "bench:pg\(run):\(n):\($0)", day: n + $0) }
+            let call = PostingWriter.statement(bookCode: "main", actorName: "bench", drafts: batch)
+            try await connection.run { c in
+                try c.transactionIsolated(first: call) { _, result in
+                    guard result.rows.count == entriesPerCall else {
+                        throw Failure(description: "relief bench: post_entries returned \(result.rows.count) rows for \(entriesPerCall) entries")
+                    }
+                }
+            }
+        }
+        await connection.close()
         return sample
     }
 
