@@ -61,12 +61,13 @@ struct Import: AsyncParsableCommand {
         @Argument(help: "The file.") var file: String
         @Option(name: .long, help: "The program's code.") var program: String = Demo.programCode
         func run() async throws {
-            let table = try readTable(file)
+            let file = file
             let program = program
             let terminal = isatty(STDERR_FILENO) == 1
             let actor = Session.actorName
             let summary = try await withConnection { c in
-                try Purchases.importPurchases(c, table, programCode: program, actorName: actor) { done, total in
+                // Read here and handed over: the import lets the table's cells go once parsed.
+                try Purchases.importPurchases(c, try readTable(file), programCode: program, actorName: actor) { done, total in
                     if terminal { FileHandle.standardError.write(Data("\r\(done)/\(total) purchases written".utf8)) }
                 }
             }

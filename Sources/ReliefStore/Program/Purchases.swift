@@ -65,17 +65,22 @@ public enum Purchases {
     /// Imports a purchase file into `programCode`. Every row is checked before anything is
     /// written; any problem rejects the file, listing them all by line and column. Purchases whose
     /// 采购单号 is already there are skipped, so importing the same file again changes nothing.
+    ///
+    /// The table is consumed: its cells are let go once its rows are parsed, so that a caller
+    /// that hands over its only copy (the CLI does) does not hold the file twice, as cells and as
+    /// records, for the whole import.
     public static func importPurchases(
-        _ c: isolated Connection, _ table: Table, programCode: String, actorName: String,
+        _ c: isolated Connection, _ table: consuming Table, programCode: String, actorName: String,
         progress: @Sendable (_ done: Int, _ total: Int) -> Void = { _, _ in }
     ) throws -> ImportSummary {
-        let (rows, mapProblems) = ImportLayouts.purchases.map(table)
+        let fileName = table.fileName
+        var summary = ImportSummary(rows: table.rows.count)
+        let (records, mapProblems, parseProblems) = parse(table)
+        table = Table(fileName: fileName, headers: [], rows: [])
         if !mapProblems.isEmpty {
             _ = try ProgramContext.load(c, code: programCode)  // an unknown program is said first
-            throw ImportErrors(fileName: table.fileName, problems: mapProblems)
+            throw ImportErrors(fileName: fileName, problems: mapProblems)
         }
-        let (records, parseProblems) = RecordParser.purchases(rows)
-        var summary = ImportSummary(rows: table.rows.count)
         // Each purchase's lines by position in `records`: the records themselves are not copied
         // into a second structure for the whole file.
         let groups = Dictionary(grouping: records.indices, by: { records[$0].key })
@@ -93,7 +98,7 @@ public enum Purchases {
             let master = try MasterSnapshot.decode(Array(results[1...4]))
             let problems = parseProblems + checkReferences(records, master: master, program: program)
             if !problems.isEmpty {
-                throw ImportErrors(fileName: table.fileName, problems: problems.sorted { ($0.line ?? 0, $0.column ?? "") < ($1.line ?? 0, $1.column ?? "") })
+                throw ImportErrors(fileName: fileName, problems: problems.sorted { ($0.line ?? 0, $0.column ?? "") < ($1.line ?? 0, $1.column ?? "") })
             }
             let existingKeys = Set(try results[5].rows.map { try $0.decode(String.self, at: 0) })
             var usedInvoices: [String: String] = [:]
@@ -141,6 +146,15 @@ public enum Purchases {
             }
         }
         return summary
+    }
+
+    /// The table's rows as records, with the problems of its columns (which stop the import
+    /// before any row is read) and of its rows.
+    static func parse(_ table: Table) -> (records: [PurchaseRowRecord], mapProblems: [ImportProblem], parseProblems: [ImportProblem]) {
+        let (rows, mapProblems) = ImportLayouts.purchases.map(table)
+        guard mapProblems.isEmpty else { return ([], mapProblems, []) }
+        let (records, parseProblems) = RecordParser.purchases(rows)
+        return (records, [], parseProblems)
     }
 
     /// What an import reads before it writes, as one pipeline: the program, the master data
