@@ -107,10 +107,17 @@ public struct ImportLayout: Sendable {
 
     /// Maps a table onto the layout; missing required columns and unknown columns are problems.
     public func map(_ table: Table) -> (rows: Rows, problems: [ImportProblem]) {
+        let (mapping, problems) = mapping(headers: table.headers)
+        return (Rows(tableRows: table.rows, mapping: mapping), problems)
+    }
+
+    /// Where the layout's columns are among `headers` (a file's header row); missing required
+    /// columns and unknown columns are problems. The mapping makes each row of that file.
+    public func mapping(headers: [String]) -> (mapping: Mapping, problems: [ImportProblem]) {
         var problems: [ImportProblem] = []
         var indexByKey: [String: Int] = [:]
         var headerByKey: [String: String] = [:]
-        for (index, header) in table.headers.enumerated() {
+        for (index, header) in headers.enumerated() {
             if let position = columnByHeader[header.lowercased()] {
                 let column = columns[position]
                 if indexByKey[column.key] != nil {
@@ -126,15 +133,30 @@ public struct ImportLayout: Sendable {
         for column in columns where column.required && indexByKey[column.key] == nil {
             problems.append(ImportProblem(line: 1, column: column.headers[0], message: "required column is missing"))
         }
-        return (Rows(tableRows: table.rows, indexByKey: indexByKey, headers: headerByKey), problems)
+        return (Mapping(indexByKey: indexByKey, headers: headerByKey), problems)
+    }
+
+    /// A file's columns by key: makes a ``Row`` of each of its rows.
+    public struct Mapping: Sendable {
+        let indexByKey: [String: Int]
+        let headers: [String: String]
+
+        /// The row's cells by key, trimmed.
+        public func row(_ tableRow: TableRow) -> Row {
+            var values: [String: String] = [:]
+            values.reserveCapacity(indexByKey.count)
+            for (key, index) in indexByKey where index < tableRow.cells.count {
+                values[key] = tableRow.cells[index].trimmingWhitespace()
+            }
+            return Row(line: tableRow.line, values: values, headers: headers)
+        }
     }
 
     /// A mapped table's rows, each made when it is read: a file's rows are not all held as
     /// dictionaries at once (a 180,000-line purchase file took 366 MiB when they were).
     public struct Rows: RandomAccessCollection, Sendable {
         let tableRows: [TableRow]
-        let indexByKey: [String: Int]
-        let headers: [String: String]
+        let mapping: Mapping
 
         /// The first row's position.
         public var startIndex: Int { tableRows.startIndex }
@@ -142,15 +164,7 @@ public struct ImportLayout: Sendable {
         public var endIndex: Int { tableRows.endIndex }
 
         /// The row at `position`, its cells by key and trimmed.
-        public subscript(position: Int) -> Row {
-            let row = tableRows[position]
-            var values: [String: String] = [:]
-            values.reserveCapacity(indexByKey.count)
-            for (key, index) in indexByKey where index < row.cells.count {
-                values[key] = row.cells[index].trimmingWhitespace()
-            }
-            return Row(line: row.line, values: values, headers: headers)
-        }
+        public subscript(position: Int) -> Row { mapping.row(tableRows[position]) }
     }
 }
 

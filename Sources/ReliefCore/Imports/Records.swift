@@ -298,49 +298,82 @@ public enum RecordParser {
 
     /// Purchase lines; also checks that each line's amount agrees with quantity × unit price.
     public static func purchases(_ rows: some Collection<ImportLayout.Row>) -> ([PurchaseRowRecord], [ImportProblem]) {
-        parse(rows) { cells in
-            let quantity = cells.quantity("quantity")
-            let unitPrice = cells.unitPrice("unit_price")
-            if cells.row["unit_price"].isEmpty { cells.problems.append(cells.row.problem("unit_price", "is empty")) }
-            let amount = cells.money("amount")
-            if amount.fen == 0, cells.problems.isEmpty { cells.problems.append(cells.row.problem("amount", "must be positive")) }
-            if let quantity, let unitPrice, amount.fen > 0, !LineAmount.agrees(amountFen: amount.fen, quantity: quantity, unitPrice: unitPrice) {
-                let expected = Money(fen: LineAmount.expectedFen(quantity: quantity, unitPrice: unitPrice))
-                cells.problems.append(cells.row.problem("amount", "\(amount.formatted) does not agree with 数量 × 单价 = \(expected.formatted) (within 0.01)"))
-            }
-            let invoice: String
-            do {
-                invoice = try InvoiceNumber.validate(cells.row["invoice"], field: cells.row.headers["invoice"] ?? "invoice")
-            } catch {
-                cells.problems.append(cells.row.problem("invoice", "\(error)"))
-                invoice = cells.row["invoice"]
-            }
-            return PurchaseRowRecord(
-                line: cells.row.line, key: cells.text("key", maximumLength: 100),
-                enterpriseCreditCode: cells.creditCode("enterprise"), supplierCreditCode: cells.creditCode("supplier"),
-                date: cells.date("date"), channel: cells.oneOf("channel", ImportLayouts.channels),
-                purpose: cells.oneOf("purpose", ImportLayouts.purposes), invoiceNumber: invoice,
-                invoiceDate: cells.date("invoice_date"), sellerTaxId: cells.creditCode("seller_tax_id"),
-                productCode: cells.text("product", maximumLength: 64), quantity: quantity ?? Quantity(thousandths: 1)!,
-                unit: cells.text("unit", maximumLength: 20), unitPrice: unitPrice ?? UnitPrice(tenThousandthsOfYuan: 1)!,
-                amount: amount)
-        }
+        parse(rows, purchase)
     }
 
-    static func parse<R>(_ rows: some Collection<ImportLayout.Row>, _ make: (inout Cells) -> R) -> ([R], [ImportProblem]) {
-        var records: [R] = []
-        var problems: [ImportProblem] = []
-        if rows.count > maximumRows {
-            return ([], [ImportProblem(line: nil, column: nil, message: "has \(rows.count) rows; at most \(maximumRows) per file")])
+    /// One purchase line from its cells.
+    static func purchase(_ cells: inout Cells) -> PurchaseRowRecord {
+        let quantity = cells.quantity("quantity")
+        let unitPrice = cells.unitPrice("unit_price")
+        if cells.row["unit_price"].isEmpty { cells.problems.append(cells.row.problem("unit_price", "is empty")) }
+        let amount = cells.money("amount")
+        if amount.fen == 0, cells.problems.isEmpty { cells.problems.append(cells.row.problem("amount", "must be positive")) }
+        if let quantity, let unitPrice, amount.fen > 0, !LineAmount.agrees(amountFen: amount.fen, quantity: quantity, unitPrice: unitPrice) {
+            let expected = Money(fen: LineAmount.expectedFen(quantity: quantity, unitPrice: unitPrice))
+            cells.problems.append(cells.row.problem("amount", "\(amount.formatted) does not agree with 数量 × 单价 = \(expected.formatted) (within 0.01)"))
         }
-        var validCreditCodes: [String: String] = [:]
-        for row in rows {
+        let invoice: String
+        do {
+            invoice = try InvoiceNumber.validate(cells.row["invoice"], field: cells.row.headers["invoice"] ?? "invoice")
+        } catch {
+            cells.problems.append(cells.row.problem("invoice", "\(error)"))
+            invoice = cells.row["invoice"]
+        }
+        return PurchaseRowRecord(
+            line: cells.row.line, key: cells.text("key", maximumLength: 100),
+            enterpriseCreditCode: cells.creditCode("enterprise"), supplierCreditCode: cells.creditCode("supplier"),
+            date: cells.date("date"), channel: cells.oneOf("channel", ImportLayouts.channels),
+            purpose: cells.oneOf("purpose", ImportLayouts.purposes), invoiceNumber: invoice,
+            invoiceDate: cells.date("invoice_date"), sellerTaxId: cells.creditCode("seller_tax_id"),
+            productCode: cells.text("product", maximumLength: 64), quantity: quantity ?? Quantity(thousandths: 1)!,
+            unit: cells.text("unit", maximumLength: 20), unitPrice: unitPrice ?? UnitPrice(tenThousandthsOfYuan: 1)!,
+            amount: amount)
+    }
+
+    static func parse<R>(_ rows: some Collection<ImportLayout.Row>, _ make: @escaping (inout Cells) -> R) -> ([R], [ImportProblem]) {
+        var parser = Incremental(make)
+        for row in rows { parser.add(row) }
+        return parser.finish()
+    }
+
+    /// Purchase lines one row at a time: ``purchases(_:)`` for a file read row by row
+    /// (``TableReader/forEachRow(_:fileName:header:row:)``).
+    public static func purchaseParser() -> Incremental<PurchaseRowRecord> {
+        Incremental(purchase)
+    }
+
+    /// Records parsed as their rows arrive, with every row's problems.
+    public struct Incremental<R> {
+        private let make: (inout Cells) -> R
+        /// Credit codes already found valid in this file (see ``Cells``).
+        private var validCreditCodes: [String: String] = [:]
+        private var records: [R] = []
+        private var problems: [ImportProblem] = []
+        /// Rows added so far.
+        public private(set) var rowCount = 0
+
+        init(_ make: @escaping (inout Cells) -> R) {
+            self.make = make
+        }
+
+        /// Parses `row`; past ``RecordParser/maximumRows`` rows are only counted.
+        public mutating func add(_ row: ImportLayout.Row) {
+            rowCount += 1
+            guard rowCount <= maximumRows else { return }
             var cells = Cells(row: row)
             swap(&cells.validCreditCodes, &validCreditCodes)  // moved, not copied: one dictionary for the file
             let record = make(&cells)
             swap(&cells.validCreditCodes, &validCreditCodes)
             if cells.problems.isEmpty { records.append(record) } else { problems += cells.problems }
         }
-        return (records, problems)
+
+        /// The records of the rows without problems, and every problem; a file of more than
+        /// ``RecordParser/maximumRows`` rows is one problem and no records.
+        public func finish() -> ([R], [ImportProblem]) {
+            if rowCount > maximumRows {
+                return ([], [ImportProblem(line: nil, column: nil, message: "has \(rowCount) rows; at most \(maximumRows) per file")])
+            }
+            return (records, problems)
+        }
     }
 }

@@ -19,20 +19,38 @@ enum CSVReader {
 
     /// Reads the header and records of a CSV file.
     static func read(_ bytes: [UInt8], fileName: String) throws(TableReadError) -> Table {
+        var headers: [String] = []
+        var rows: [TableRow] = []
+        let encoding = try forEachRow(bytes, fileName: fileName, header: { headers = $0 }, row: { rows.append($0) })
+        return Table(fileName: fileName, headers: headers, rows: rows, encoding: encoding)
+    }
+
+    /// Reads a CSV file record by record: `header` gets the trimmed header once, then `row`
+    /// each data row as ``read(_:fileName:)`` would keep it (checked, trailing empty rows
+    /// dropped), without the rows ever being held together. Returns the encoding found.
+    static func forEachRow(
+        _ bytes: [UInt8], fileName: String, header: ([String]) -> Void, row: (TableRow) -> Void
+    ) throws(TableReadError) -> TextEncoding {
         let (text, encoding) = try decode(bytes, fileName: fileName)
-        let records = try parse(text, fileName: fileName)
-        guard let header = records.first else {
+        var checker: TableReader.RowChecker?
+        try parse(text, fileName: fileName) { (record: TableRow) throws(TableReadError) in
+            guard var rows = checker else {
+                let made = try TableReader.RowChecker(fileName: fileName, header: record.cells, padShortRows: false)
+                header(made.headers)
+                checker = made
+                return
+            }
+            // A line with nothing on it at all is an empty row, whatever the header's width.
+            let data = record.cells == [""] ? TableRow(line: record.line, cells: Array(repeating: "", count: rows.headers.count)) : record
+            try rows.take(data, row)
+            checker = rows
+        }
+        guard checker != nil else {
             throw TableReadError(
                 fileName: fileName, message: "the file is empty; the first line must hold the column names",
                 chineseMessage: "文件为空；第一行必须是列名")
         }
-        // A line with nothing on it at all is an empty row, whatever the header's width.
-        let data = records.dropFirst().map { record in
-            record.cells == [""]
-                ? TableRow(line: record.line, cells: Array(repeating: "", count: header.cells.count)) : record
-        }
-        return try TableReader.makeTable(
-            fileName: fileName, header: header.cells, records: data, encoding: encoding, padShortRows: false)
+        return encoding
     }
 
     // MARK: - Encoding
@@ -123,6 +141,15 @@ enum CSVReader {
     /// The records of valid UTF-8 CSV text, each with the line on which it starts.
     static func parse(_ text: [UInt8], fileName: String) throws(TableReadError) -> [TableRow] {
         var records: [TableRow] = []
+        try parse(text, fileName: fileName) { (record: TableRow) throws(TableReadError) in records.append(record) }
+        return records
+    }
+
+    /// The records of `text`, each handed to `body` as soon as it ends.
+    static func parse(
+        _ text: [UInt8], fileName: String, _ body: (TableRow) throws(TableReadError) -> Void
+    ) throws(TableReadError) {
+        var recordCount = 0
         var cells: [String] = []
         var cell: [UInt8] = []
         var line = 1
@@ -145,13 +172,14 @@ enum CSVReader {
         }
 
         func endRecord() throws(TableReadError) {
-            guard records.count < TableReader.maximumRows else {
+            guard recordCount < TableReader.maximumRows else {
                 throw TableReadError(
                     fileName: fileName, line: recordLine,
                     message: "more than \(TableReader.maximumRows) lines",
                     chineseMessage: "超过 \(TableReader.maximumRows) 行")
             }
-            records.append(TableRow(line: recordLine, cells: cells))
+            recordCount += 1
+            try body(TableRow(line: recordLine, cells: cells))
             cells.removeAll(keepingCapacity: true)
             recordStarted = false
         }
@@ -225,7 +253,6 @@ enum CSVReader {
             try endField()
             try endRecord()
         }
-        return records
     }
 
     /// One pass over bytes that checks them as UTF-8 (Unicode 15, table 3-7).

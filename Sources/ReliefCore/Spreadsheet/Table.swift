@@ -142,6 +142,33 @@ public enum TableReader {
         }
     }
 
+    /// Reads the bytes of an uploaded file as ``read(_:fileName:)`` does, handing over the
+    /// trimmed header and then each data row instead of returning a table: a CSV file's rows are
+    /// parsed and handed over one at a time and never held together, so an importer that keeps
+    /// only what it makes of each row holds the file once. An XLSX workbook is read whole first.
+    /// Returns the text encoding of a CSV file, nil for a workbook.
+    ///
+    /// - Throws: ``TableReadError`` as ``read(_:fileName:)`` does; rows before the error have
+    ///   been handed over by then.
+    public static func forEachRow(
+        _ bytes: [UInt8], fileName: String, header: ([String]) -> Void, row: (TableRow) -> Void
+    ) throws(TableReadError) -> TextEncoding? {
+        guard bytes.count <= maximumInputBytes, !bytes.starts(with: [0x50, 0x4B, 0x03, 0x04]) else {
+            let table = try read(bytes, fileName: fileName)
+            header(table.headers)
+            for tableRow in table.rows { row(tableRow) }
+            return table.encoding
+        }
+        guard !bytes.starts(with: [0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1]) else {
+            return try read(bytes, fileName: fileName).encoding  // throws its error
+        }
+        do {
+            return try CSVReader.forEachRow(bytes, fileName: fileName, header: header, row: row)
+        } catch {
+            throw hinted(error, fileName: fileName)
+        }
+    }
+
     /// Adds a hint to a CSV error when the file's name says it should have been a workbook.
     private static func hinted(_ error: TableReadError, fileName: String) -> TableReadError {
         let lowercased = fileName.lowercased()
@@ -166,23 +193,53 @@ public enum TableReader {
         fileName: String, header: [String], records: [TableRow], encoding: TextEncoding?,
         padShortRows: Bool
     ) throws(TableReadError) -> Table {
-        let headers = header.map(trimmed)
-        guard headers.contains(where: { !$0.isEmpty }) else {
-            throw TableReadError(
-                fileName: fileName, line: 1,
-                message: "the header row is empty; the first row must hold the column names",
-                chineseMessage: "表头为空；第一行必须是列名")
-        }
-        if let index = headers.firstIndex(where: containsNUL) {
-            throw nulError(fileName: fileName, line: 1, column: headers[index])
-        }
-        var lastNonEmpty = records.count
-        while lastNonEmpty > 0, records[lastNonEmpty - 1].cells.allSatisfy(\.isEmpty) {
-            lastNonEmpty -= 1
-        }
+        var checker = try RowChecker(fileName: fileName, header: header, padShortRows: padShortRows)
         var rows: [TableRow] = []
-        rows.reserveCapacity(lastNonEmpty)
-        for var record in records[..<lastNonEmpty] {
+        rows.reserveCapacity(records.count)
+        for record in records { try checker.take(record) { rows.append($0) } }
+        return Table(fileName: fileName, headers: checker.headers, rows: rows, encoding: encoding)
+    }
+
+    /// The checks of ``makeTable(fileName:header:records:encoding:padShortRows:)`` one record at
+    /// a time, for a file read as a stream: a row of empty cells is held back until a row with
+    /// something in it follows, so that empty rows at the end are dropped.
+    struct RowChecker {
+        let fileName: String
+        /// The header cells, trimmed.
+        let headers: [String]
+        let padShortRows: Bool
+        /// Empty rows not yet known to be followed by a non-empty one.
+        private var heldBack: [TableRow] = []
+
+        /// Checks the header record.
+        init(fileName: String, header: [String], padShortRows: Bool) throws(TableReadError) {
+            self.fileName = fileName
+            self.padShortRows = padShortRows
+            headers = header.map(TableReader.trimmed)
+            guard headers.contains(where: { !$0.isEmpty }) else {
+                throw TableReadError(
+                    fileName: fileName, line: 1,
+                    message: "the header row is empty; the first row must hold the column names",
+                    chineseMessage: "表头为空；第一行必须是列名")
+            }
+            if let index = headers.firstIndex(where: TableReader.containsNUL) {
+                throw TableReader.nulError(fileName: fileName, line: 1, column: headers[index])
+            }
+        }
+
+        /// Hands `record` to `body` once checked, after any empty rows held back before it.
+        mutating func take(_ record: TableRow, _ body: (TableRow) -> Void) throws(TableReadError) {
+            if record.cells.allSatisfy(\.isEmpty) {
+                heldBack.append(record)
+                return
+            }
+            for empty in heldBack { body(try checked(empty)) }
+            heldBack.removeAll()
+            body(try checked(record))
+        }
+
+        private func checked(_ record: TableRow) throws(TableReadError) -> TableRow {
+            var record = record
             if record.cells.count != headers.count {
                 if padShortRows, record.cells.count < headers.count {
                     record.cells += Array(repeating: "", count: headers.count - record.cells.count)
@@ -203,12 +260,11 @@ public enum TableReader {
                         chineseMessage: "应有 \(headers.count) 个单元格（与表头相同），实际为 \(record.cells.count) 个")
                 }
             }
-            if let index = record.cells.firstIndex(where: containsNUL) {
-                throw nulError(fileName: fileName, line: record.line, column: headers[index].isEmpty ? nil : headers[index])
+            if let index = record.cells.firstIndex(where: TableReader.containsNUL) {
+                throw TableReader.nulError(fileName: fileName, line: record.line, column: headers[index].isEmpty ? nil : headers[index])
             }
-            rows.append(record)
+            return record
         }
-        return Table(fileName: fileName, headers: headers, rows: rows, encoding: encoding)
     }
 
     /// True when `cell` holds U+0000. PostgreSQL text cannot hold it (and a C string would end
