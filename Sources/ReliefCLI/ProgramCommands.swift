@@ -66,9 +66,19 @@ struct Import: AsyncParsableCommand {
             let terminal = isatty(STDERR_FILENO) == 1
             let actor = Session.actorName
             let summary = try await withConnection { c in
-                // Read here and handed over: the import lets the table's cells go once parsed.
-                try Purchases.importPurchases(c, try readTable(file), programCode: program, actorName: actor) { done, total in
-                    if terminal { FileHandle.standardError.write(Data("\r\(done)/\(total) purchases written".utf8)) }
+                // The bytes are read here and handed over: the import reads a CSV file row by row
+                // into records and lets the bytes go, so the file is never held as a table too.
+                guard let bytes = FileManager.default.contents(atPath: file).map({ [UInt8]($0) }) else {
+                    throw Failure(description: "\(file): cannot read the file")
+                }
+                do {
+                    return try Purchases.importPurchases(
+                        c, file: bytes, fileName: (file as NSString).lastPathComponent, programCode: program, actorName: actor
+                    ) { done, total in
+                        if terminal { FileHandle.standardError.write(Data("\r\(done)/\(total) purchases written".utf8)) }
+                    }
+                } catch let error as TableReadError {
+                    throw Failure(description: error.description)
                 }
             }
             if terminal { printError("") }

@@ -188,6 +188,55 @@ struct ProgramTests {
         await books.close()
     }
 
+    /// `relief import purchases` hands the file's bytes over and the import reads a CSV file row
+    /// by row: the same purchases as from a table, the same refusals by line, nothing written
+    /// when it refuses.
+    @Test func aCSVFileImportedFromItsBytesMatchesTheTablePath() async throws {
+        let books = try await Books.make("bytes")
+        let data = DemoData()
+        _ = try await books.admin.run { c in try Demo.loadMasterData(c, data) }
+        let table = data.purchasesEarly
+        @Sendable func csvBytes(_ table: Table) -> [UInt8] {
+            var text = CSV.row(table.headers)
+            for row in table.rows { text += CSV.row(row.cells) }
+            return Array(text.utf8)
+        }
+        let before = try await Fingerprint.of(books)
+        var wrong = table
+        wrong.rows[4].cells[table.headers.firstIndex(of: "金额（元）")!] = "1.005"
+        let wrongBytes = csvBytes(wrong)
+        let syntaxBytes = csvBytes(table) + Array("\"unclosed,1\n".utf8)
+        let refusal = await #expect(throws: ImportErrors.self) {
+            _ = try await books.admin.run { c in
+                try Purchases.importPurchases(c, file: wrongBytes, fileName: "wrong.csv", programCode: Demo.programCode, actorName: "bytes")
+            }
+        }
+        #expect(refusal?.problems.compactMap(\.line) == [6])
+        #expect(refusal?.fileName == "wrong.csv")
+        await #expect(throws: TableReadError.self) {
+            _ = try await books.admin.run { c in
+                try Purchases.importPurchases(
+                    c, file: syntaxBytes, fileName: "syntax.csv", programCode: Demo.programCode, actorName: "bytes")
+            }
+        }
+        #expect(try await Fingerprint.of(books) == before)
+
+        let bytes = csvBytes(table)
+        let summary = try await books.admin.run { c in
+            try Purchases.importPurchases(c, file: bytes, fileName: "early.csv", programCode: Demo.programCode, actorName: "bytes")
+        }
+        let keys = Set(table.rows.map { $0.cells[0] })
+        #expect(summary.rows == table.rows.count)
+        #expect(summary.created == keys.count)
+        #expect(try await books.count("SELECT count(*) FROM relief.purchase_lines") == table.rows.count)
+        // The table path finds every purchase already there.
+        let again = try await books.admin.run { c in try Purchases.importPurchases(c, table, programCode: Demo.programCode, actorName: "table") }
+        #expect(again.created == 0)
+        #expect(again.unchanged == keys.count)
+        #expect(try await books.verify().isSound)
+        await books.close()
+    }
+
     @Test func thePreparerCannotApproveTheirOwnBatchByAnyPath() async throws {
         let books = try await Self.demoBooks("makerchecker")
         // One eligible June purchase, so that June has a batch to prepare.

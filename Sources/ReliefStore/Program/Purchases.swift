@@ -74,9 +74,69 @@ public enum Purchases {
         progress: @Sendable (_ done: Int, _ total: Int) -> Void = { _, _ in }
     ) throws -> ImportSummary {
         let fileName = table.fileName
-        var summary = ImportSummary(rows: table.rows.count)
+        let rowCount = table.rows.count
         let (records, mapProblems, parseProblems) = parse(table)
         table = Table(fileName: fileName, headers: [], rows: [])
+        return try importParsed(
+            c, ParsedFile(fileName: fileName, rowCount: rowCount, records: records, mapProblems: mapProblems, parseProblems: parseProblems),
+            programCode: programCode, actorName: actorName, progress: progress)
+    }
+
+    /// Imports a purchase file given as the bytes of a CSV or XLSX file, as
+    /// ``importPurchases(_:_:programCode:actorName:progress:)`` does a table. A CSV file is read
+    /// row by row into records (``TableReader/forEachRow(_:fileName:header:row:)``): the file is
+    /// held as its bytes and its records, never as a table of cells too (1M lines: about 600 MiB
+    /// less). The bytes are let go once read.
+    ///
+    /// - Throws: ``TableReadError`` when the file cannot be read, ``ImportErrors`` when rows are
+    ///   wrong; nothing is written then.
+    public static func importPurchases(
+        _ c: isolated Connection, file bytes: consuming [UInt8], fileName: String, programCode: String, actorName: String,
+        progress: @Sendable (_ done: Int, _ total: Int) -> Void = { _, _ in }
+    ) throws -> ImportSummary {
+        var mapping: ImportLayout.Mapping?
+        var mapProblems: [ImportProblem] = []
+        var parser = RecordParser.purchaseParser()
+        var rowCount = 0
+        _ = try TableReader.forEachRow(
+            bytes, fileName: fileName,
+            header: { headers in
+                let mapped = ImportLayouts.purchases.mapping(headers: headers)
+                mapProblems = mapped.problems
+                mapping = mapped.problems.isEmpty ? mapped.mapping : nil
+            },
+            row: { row in
+                rowCount += 1
+                if let mapping { parser.add(mapping.row(row)) }
+            })
+        bytes = []
+        let (records, parseProblems) = parser.finish()
+        return try importParsed(
+            c, ParsedFile(fileName: fileName, rowCount: rowCount, records: records, mapProblems: mapProblems, parseProblems: parseProblems),
+            programCode: programCode, actorName: actorName, progress: progress)
+    }
+
+    /// A purchase file as parsed: its records and the problems found in its columns and rows.
+    struct ParsedFile {
+        var fileName: String
+        /// Data rows in the file.
+        var rowCount: Int
+        var records: [PurchaseRowRecord]
+        var mapProblems: [ImportProblem]
+        var parseProblems: [ImportProblem]
+    }
+
+    /// The import proper: checks the parsed file against the books, then writes it.
+    static func importParsed(
+        _ c: isolated Connection, _ file: consuming ParsedFile, programCode: String, actorName: String,
+        progress: @Sendable (_ done: Int, _ total: Int) -> Void
+    ) throws -> ImportSummary {
+        let fileName = file.fileName
+        let records = file.records
+        let mapProblems = file.mapProblems
+        let parseProblems = file.parseProblems
+        file.records = []
+        var summary = ImportSummary(rows: file.rowCount)
         if !mapProblems.isEmpty {
             _ = try ProgramContext.load(c, code: programCode)  // an unknown program is said first
             throw ImportErrors(fileName: fileName, problems: mapProblems)
