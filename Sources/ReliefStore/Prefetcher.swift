@@ -37,11 +37,14 @@ final class Prefetcher<Item: Sendable>: @unchecked Sendable {
         defer { condition.unlock() }
         guard taken < count else { return nil }
         while ready.isEmpty && failure == nil && !finished { condition.wait() }
+        // The items made before a failure come first, then the failure.
+        if !ready.isEmpty {
+            taken += 1
+            condition.broadcast()
+            return ready.removeFirst()
+        }
         if let failure { throw failure }
-        guard !ready.isEmpty else { return nil }  // stopped before this one was made
-        taken += 1
-        condition.broadcast()
-        return ready.removeFirst()
+        return nil  // stopped before this one was made
     }
 
     /// Stops making items after the one being made and waits for the thread to end.
