@@ -6,10 +6,18 @@ import ReliefStore
 
 /// Reads an import file into a table, naming the file in every error.
 func readTable(_ path: String) throws -> Table {
-    guard let data = FileManager.default.contents(atPath: path) else { throw Failure(description: "\(path): cannot read the file") }
+    try readingImportFile(path) { bytes, fileName in try TableReader.read(bytes, fileName: fileName) }
+}
+
+/// Runs `body` with an import file's bytes and name; a file that cannot be opened, and a
+/// ``TableReadError`` from `body`, become a `Failure` naming the file.
+func readingImportFile<T>(_ path: String, _ body: (consuming [UInt8], String) throws -> T) throws -> T {
+    guard let bytes = FileManager.default.contents(atPath: path).map({ [UInt8]($0) }) else {
+        throw Failure(description: "\(path): cannot read the file")
+    }
     do {
-        return try TableReader.read(Array(data), fileName: (path as NSString).lastPathComponent)
-    } catch {
+        return try body(bytes, (path as NSString).lastPathComponent)
+    } catch let error as TableReadError {
         throw Failure(description: error.description)
     }
 }
@@ -66,19 +74,12 @@ struct Import: AsyncParsableCommand {
             let terminal = isatty(STDERR_FILENO) == 1
             let actor = Session.actorName
             let summary = try await withConnection { c in
-                // The bytes are read here and handed over: the import reads a CSV file row by row
-                // into records and lets the bytes go, so the file is never held as a table too.
-                guard let bytes = FileManager.default.contents(atPath: file).map({ [UInt8]($0) }) else {
-                    throw Failure(description: "\(file): cannot read the file")
-                }
-                do {
-                    return try Purchases.importPurchases(
-                        c, file: bytes, fileName: (file as NSString).lastPathComponent, programCode: program, actorName: actor
-                    ) { done, total in
+                // The bytes are handed over: the import reads a CSV file row by row into records
+                // and lets the bytes go, so the file is never held as a table too.
+                try readingImportFile(file) { bytes, fileName in
+                    try Purchases.importPurchases(c, file: bytes, fileName: fileName, programCode: program, actorName: actor) { done, total in
                         if terminal { FileHandle.standardError.write(Data("\r\(done)/\(total) purchases written".utf8)) }
                     }
-                } catch let error as TableReadError {
-                    throw Failure(description: error.description)
                 }
             }
             if terminal { printError("") }

@@ -34,16 +34,15 @@ enum CSVReader {
         let (text, encoding) = try decode(bytes, fileName: fileName)
         var checker: TableReader.RowChecker?
         try parse(text, fileName: fileName) { (record: TableRow) throws(TableReadError) in
-            guard var rows = checker else {
+            guard let width = checker?.headers.count else {
                 let made = try TableReader.RowChecker(fileName: fileName, header: record.cells, padShortRows: false)
                 header(made.headers)
                 checker = made
                 return
             }
             // A line with nothing on it at all is an empty row, whatever the header's width.
-            let data = record.cells == [""] ? TableRow(line: record.line, cells: Array(repeating: "", count: rows.headers.count)) : record
-            try rows.take(data, row)
-            checker = rows
+            let data = record.cells == [""] ? TableRow(line: record.line, cells: Array(repeating: "", count: width)) : record
+            try checker!.take(data, row)  // in place: the held-back rows are not copied per row
         }
         guard checker != nil else {
             throw TableReadError(

@@ -118,23 +118,7 @@ public enum TableReader {
     ///
     /// - Throws: ``TableReadError`` naming the line (or row) and what is wrong.
     public static func read(_ bytes: [UInt8], fileName: String) throws(TableReadError) -> Table {
-        guard bytes.count <= maximumInputBytes else {
-            throw TableReadError(
-                fileName: fileName,
-                message: "the file is larger than \(maximumInputBytes / 1024 / 1024) MB",
-                chineseMessage: "文件超过 \(maximumInputBytes / 1024 / 1024) MB")
-        }
-        if bytes.starts(with: [0x50, 0x4B, 0x03, 0x04]) {
-            return try XLSXReader.read(bytes, fileName: fileName)
-        }
-        if bytes.starts(with: [0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1]) {
-            throw TableReadError(
-                fileName: fileName,
-                message: "this is an old Excel 97–2003 (.xls) or password-protected workbook; "
-                    + "save it as .xlsx without a password, or as CSV UTF-8",
-                chineseMessage: "这是旧版 Excel 97–2003（.xls）文件或加了密码的工作簿；"
-                    + "请另存为无密码的 .xlsx，或另存为“CSV UTF-8”")
-        }
+        if let workbook = try readUnlessCSV(bytes, fileName: fileName) { return workbook }
         do {
             return try CSVReader.read(bytes, fileName: fileName)
         } catch {
@@ -153,20 +137,39 @@ public enum TableReader {
     public static func forEachRow(
         _ bytes: [UInt8], fileName: String, header: ([String]) -> Void, row: (TableRow) -> Void
     ) throws(TableReadError) -> TextEncoding? {
-        guard bytes.count <= maximumInputBytes, !bytes.starts(with: [0x50, 0x4B, 0x03, 0x04]) else {
-            let table = try read(bytes, fileName: fileName)
-            header(table.headers)
-            for tableRow in table.rows { row(tableRow) }
-            return table.encoding
-        }
-        guard !bytes.starts(with: [0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1]) else {
-            return try read(bytes, fileName: fileName).encoding  // throws its error
+        if let workbook = try readUnlessCSV(bytes, fileName: fileName) {
+            header(workbook.headers)
+            for tableRow in workbook.rows { row(tableRow) }
+            return nil
         }
         do {
             return try CSVReader.forEachRow(bytes, fileName: fileName, header: header, row: row)
         } catch {
             throw hinted(error, fileName: fileName)
         }
+    }
+
+    /// What the file is, decided by content: an XLSX workbook's table, or nil for CSV. Throws
+    /// for a file too large, and for an old .xls or encrypted workbook.
+    private static func readUnlessCSV(_ bytes: [UInt8], fileName: String) throws(TableReadError) -> Table? {
+        guard bytes.count <= maximumInputBytes else {
+            throw TableReadError(
+                fileName: fileName,
+                message: "the file is larger than \(maximumInputBytes / 1024 / 1024) MB",
+                chineseMessage: "文件超过 \(maximumInputBytes / 1024 / 1024) MB")
+        }
+        if bytes.starts(with: [0x50, 0x4B, 0x03, 0x04]) {
+            return try XLSXReader.read(bytes, fileName: fileName)
+        }
+        if bytes.starts(with: [0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1]) {
+            throw TableReadError(
+                fileName: fileName,
+                message: "this is an old Excel 97–2003 (.xls) or password-protected workbook; "
+                    + "save it as .xlsx without a password, or as CSV UTF-8",
+                chineseMessage: "这是旧版 Excel 97–2003（.xls）文件或加了密码的工作簿；"
+                    + "请另存为无密码的 .xlsx，或另存为“CSV UTF-8”")
+        }
+        return nil
     }
 
     /// Adds a hint to a CSV error when the file's name says it should have been a workbook.

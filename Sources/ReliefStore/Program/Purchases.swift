@@ -128,14 +128,10 @@ public enum Purchases {
 
     /// The import proper: checks the parsed file against the books, then writes it.
     static func importParsed(
-        _ c: isolated Connection, _ file: consuming ParsedFile, programCode: String, actorName: String,
+        _ c: isolated Connection, _ file: ParsedFile, programCode: String, actorName: String,
         progress: @Sendable (_ done: Int, _ total: Int) -> Void
     ) throws -> ImportSummary {
-        let fileName = file.fileName
-        let records = file.records
-        let mapProblems = file.mapProblems
-        let parseProblems = file.parseProblems
-        file.records = []
+        let (fileName, records, mapProblems, parseProblems) = (file.fileName, file.records, file.mapProblems, file.parseProblems)
         var summary = ImportSummary(rows: file.rowCount)
         if !mapProblems.isEmpty {
             _ = try ProgramContext.load(c, code: programCode)  // an unknown program is said first
