@@ -69,6 +69,14 @@ struct BenchRun {
                     + "(BEGIN with the call, then COMMIT; no Swift checks, no group commit): \(BenchReport.format(aloneRate)) entries/s, "
                     + "\(BenchReport.format(ceiling.perSecond > 0 ? aloneRate / ceiling.perSecond * 100 : 0, digits: 1))% of ceiling; "
                     + "the store reaches \(BenchReport.format(aloneRate > 0 ? ours.perSecond / aloneRate * 100 : 0, digits: 0))% of it")
+            // Below that, what storing the rows costs at all: no function, no checks, no logic.
+            let rows = try await rowsAloneRun(entriesPerTransaction: perCall, admin: admin)
+            let rowsRate = rows.perSecond * Double(perCall)
+            report.line(
+                "    the rows alone: what \(perCall) \(perCall == 1 ? "entry writes" : "entries write") (\(perCall == 1 ? "the entry, its" : "the entries, their") \(template.count) postings each, the chain head, "
+                    + "the voucher counter, the balances) as plain statements into copies of the tables with their indexes, no triggers, checks or keys, "
+                    + "one transaction each from one loop: \(BenchReport.format(rowsRate)) entries/s, "
+                    + "\(BenchReport.format(ceiling.perSecond > 0 ? rowsRate / ceiling.perSecond * 100 : 0, digits: 1))% of ceiling")
         }
         let (bytesAfter, entriesAfter) = try await bookBytes(admin)
         report.section("g. bytes on disk per purchase entry of \(template.count) postings (entries + postings with their indexes and TOAST)")
@@ -192,17 +200,19 @@ struct BenchRun {
 
     // MARK: (a), (b)
 
+    /// The chain position and id of the first imported one-line purchase: the entry whose postings
+    /// every benchmark entry copies.
+    static let templateEntrySQL = """
+        SELECT e.seq, e.id FROM relief.entries e JOIN relief.postings p ON p.entry_id = e.id JOIN relief.accounts a ON a.id = p.account_id
+        WHERE a.code = '901' AND (SELECT count(*) FROM relief.postings q WHERE q.entry_id = e.id) = 2
+        ORDER BY e.seq LIMIT 1
+        """
+
     /// The postings of an imported one-line purchase (901 借 / 902 贷 with its six dimensions): the
     /// template every benchmark entry copies.
     private func purchaseTemplate(_ admin: Connection) async throws -> [PostingDraft] {
         try await admin.run { c in
-            let seq = try c.query(
-                """
-                SELECT e.seq FROM relief.entries e JOIN relief.postings p ON p.entry_id = e.id JOIN relief.accounts a ON a.id = p.account_id
-                WHERE a.code = '901' AND (SELECT count(*) FROM relief.postings q WHERE q.entry_id = e.id) = 2
-                ORDER BY e.seq LIMIT 1
-                """
-            ).single().decode(Int64.self, at: 0)
+            let seq = try c.query(Self.templateEntrySQL).single().decode(Int64.self, at: 0)
             return try Reports.postings(c, bookCode: "main", seq: seq)
         }
     }
@@ -285,6 +295,82 @@ struct BenchRun {
             }
         }
         await connection.close()
+        return sample
+    }
+
+    /// The tables one posted entry writes, copied for ``rowsAloneRun(entriesPerTransaction:admin:)``.
+    static let entryTables = ["books", "entries", "postings", "voucher_counters", "account_balances"]
+
+    /// (a)'s floor: the rows `entriesPerTransaction` purchase entries write (the entries, their
+    /// postings, the book's chain head, the month's voucher counter, the accounts' balances) as
+    /// plain statements into copies of those tables with their indexes and no triggers, checks or
+    /// foreign keys. One loop on one connection, one transaction at a time (BEGIN with the
+    /// statements in one round trip, then COMMIT, as the store sends its calls). Nothing is
+    /// numbered, hashed, resolved or checked: the rate at which this machine stores the rows
+    /// durably, which no posting path that writes them can pass.
+    private func rowsAloneRun(entriesPerTransaction: Int, admin: Connection) async throws -> LatencySample {
+        precondition(entriesPerTransaction >= 1, "a transaction writes at least one entry")
+        _ = try await admin.run { c in
+            for table in Self.entryTables {
+                try c.execute("DROP TABLE IF EXISTS public.bench_rows_\(table)")
+                try c.execute("CREATE TABLE public.bench_rows_\(table) (LIKE relief.\(table) INCLUDING INDEXES)")
+            }
+            try c.execute("DROP TABLE IF EXISTS public.bench_rows_template")
+            try c.execute("DROP SEQUENCE IF EXISTS public.bench_rows_entry_id")
+            try c.execute("CREATE SEQUENCE public.bench_rows_entry_id")
+            try c.execute("INSERT INTO public.bench_rows_books SELECT * FROM relief.books WHERE code = 'main'")
+            // The postings of the purchase entry every benchmark entry copies.
+            try c.execute("CREATE TABLE public.bench_rows_template AS SELECT * FROM relief.postings WHERE entry_id = (SELECT t.id FROM (\(Self.templateEntrySQL)) t)")
+        }
+        let statements = [
+            "UPDATE public.bench_rows_books SET chain_seq = chain_seq + $1, chain_head = sha256(chain_head) WHERE code = 'main'",
+            """
+            WITH e AS (
+                INSERT INTO public.bench_rows_entries (id, tenant_id, book_id, seq, period, voucher_no, entry_date, created_at,
+                                                       idempotency_key, created_by, description, hash)
+                SELECT nextval('public.bench_rows_entry_id'), b.tenant_id, b.id, $1 + g, 202006, $1 + g, DATE '2020-06-03', now(),
+                       'bench:rows:' || ($1 + g), 'bench', '基准测试采购', b.chain_head
+                FROM public.bench_rows_books b, generate_series(1, $2::integer) g
+                RETURNING id)
+            INSERT INTO public.bench_rows_postings
+            SELECT e.id, t.line, t.tenant_id, t.account_id, t.side, t.amount_fen, t.enterprise_id, t.supplier_id, t.township_id,
+                   t.category_id, t.channel_id, t.program_id, t.memo
+            FROM e, public.bench_rows_template t
+            """,
+            """
+            INSERT INTO public.bench_rows_voucher_counters AS c (book_id, period, tenant_id, last_no)
+            SELECT b.id, 202006, b.tenant_id, $1::integer FROM public.bench_rows_books b
+            ON CONFLICT (book_id, period) DO UPDATE SET last_no = c.last_no + EXCLUDED.last_no
+            """,
+            """
+            INSERT INTO public.bench_rows_account_balances AS a (book_id, account_id, period, tenant_id, debit_fen, credit_fen)
+            SELECT b.id, t.account_id, 202006, t.tenant_id, $1 * coalesce(sum(t.amount_fen) FILTER (WHERE t.side = 'D'), 0),
+                   $1 * coalesce(sum(t.amount_fen) FILTER (WHERE t.side = 'C'), 0)
+            FROM public.bench_rows_template t, public.bench_rows_books b GROUP BY b.id, t.account_id, t.tenant_id
+            ON CONFLICT (book_id, period, account_id) DO UPDATE
+                SET debit_fen = a.debit_fen + EXCLUDED.debit_fen, credit_fen = a.credit_fen + EXCLUDED.credit_fen
+            """,
+        ]
+        let connection = try await Connection.connect(configuration)
+        let k = entriesPerTransaction
+        let sample = try await measure(clients: 1) { _, n in
+            try await connection.run { c in
+                let first = Int64(n) * Int64(k)
+                _ = try c.pipeline([
+                    PipelineStatement("BEGIN"),
+                    PipelineStatement(statements[0], [k], prepared: true),
+                    PipelineStatement(statements[1], [first, k], prepared: true),
+                    PipelineStatement(statements[2], [k], prepared: true),
+                    PipelineStatement(statements[3], [Int64(k)], prepared: true),
+                ])
+                try c.execute("COMMIT")
+            }
+        }
+        await connection.close()
+        _ = try await admin.run { c in
+            for table in Self.entryTables + ["template"] { try c.execute("DROP TABLE public.bench_rows_\(table)") }
+            try c.execute("DROP SEQUENCE public.bench_rows_entry_id")
+        }
         return sample
     }
 
