@@ -103,6 +103,49 @@ struct AccessTests {
         await books.close()
     }
 
+    /// PostgreSQL searches a session's temporary tables before the schemas of a function's
+    /// search_path unless the path names pg_temp (0021). A clerk's temporary `books`, claiming
+    /// every month closed, must not stand in for the book when the clerk records a purchase.
+    @Test func aSessionsTemporaryTablesCannotStandInForTheBooks() async throws {
+        let books = try await ProgramTests.demoBooks("pgtemp")
+        let (a, _) = try await Self.clerks(books)
+        let data = DemoData()
+        var cells = data.purchasesMay.rows[0].cells
+        cells[0] = "TEMP-1"
+        cells[1] = a.enterpriseCode!
+        cells[6] = "14141414"
+        let purchase = Table(fileName: "temp.csv", headers: data.purchasesMay.headers, rows: [TableRow(line: 2, cells: cells)])
+        let chainBefore = try await books.count("SELECT chain_seq FROM relief.books WHERE code = 'main'")
+        let summary = try await books.database.pool.withConnection { connection in
+            try await connection.run { c in
+                try Access.asUser(c, a) { t in
+                    _ = try t.execute("CREATE TEMPORARY TABLE books ON COMMIT DROP AS SELECT * FROM relief.books")
+                    _ = try t.execute("UPDATE books SET closed_through = 209912, chain_seq = chain_seq + 1000")
+                    #expect(try t.query("SELECT closed_through FROM books WHERE code = 'main'").single().decode(Int.self, at: 0) == 209912)
+                    return try Purchases.importPurchases(t, purchase, programCode: Demo.programCode, actorName: a.actorName)
+                }
+            }
+        }
+        #expect(summary.created == 1)
+        #expect(try await books.count("SELECT chain_seq FROM relief.books WHERE code = 'main'") == chainBefore + 1)
+        #expect(try await books.count("SELECT count(*) FROM relief.purchases WHERE purchase_key = 'TEMP-1'") == 1)
+        // And the rule that keeps it so, for every function a later migration may replace.
+        let pathsWithoutTempLast = try await books.admin.run { c in
+            try c.query(
+                """
+                SELECT p.oid::regprocedure::text, c.setting FROM pg_proc p, unnest(p.proconfig) AS c(setting)
+                WHERE p.pronamespace = 'relief'::regnamespace AND c.setting LIKE 'search\\_path=%'
+                  AND c.setting NOT LIKE '%, pg\\_temp'
+                """
+            ).rows.map { "\(try $0.decode(String.self, at: 0)): \(try $0.decode(String.self, at: 1))" }
+        }
+        #expect(pathsWithoutTempLast == [])
+        let pathsInAll = try await books.count(
+            "SELECT count(*) FROM pg_proc p WHERE p.pronamespace = 'relief'::regnamespace AND p.proconfig::text LIKE '%search_path=%'")
+        #expect(pathsInAll >= 20, "the check above looked at the functions that set a path")
+        await books.close()
+    }
+
     @Test func auditorsReadButNeverWriteNorSeePasswordHashes() async throws {
         let books = try await ProgramTests.demoBooks("auditor")
         let auditor = try await books.admin.run { c in
