@@ -95,6 +95,68 @@ struct ProgramTests {
         await books.close()
     }
 
+    /// 0022: the totals are added once per transaction, at commit, from the sums each INSERT of
+    /// lines left pending. A savepoint rolled back takes its sums along; under
+    /// `SET CONSTRAINTS relief.purchase_month_pending_fold IMMEDIATE` they are added after each
+    /// statement instead.
+    @Test func theMonthlyTotalsAreAddedAtCommitWhateverTheSavepointsAndConstraintModes() async throws {
+        let books = try await Self.demoBooks("totalsatcommit")
+        let data = DemoData()
+        let enterprise = data.enterprises.rows[2].cells[0]
+        // FOLD-n, invoice 1515150n: one purchase of the same enterprise in May each.
+        let files = (1...5).map { n in
+            var cells = data.purchasesMay.rows[0].cells
+            cells[0] = "FOLD-\(n)"
+            cells[1] = enterprise
+            cells[6] = "1515150\(n)"
+            return Table(fileName: "FOLD-\(n).csv", headers: data.purchasesMay.headers, rows: [TableRow(line: 2, cells: cells)])
+        }
+        let keptTotal = """
+            SELECT coalesce(sum(t.eligible_fen + t.ineligible_fen), 0)::bigint FROM relief.purchase_month_totals t
+            JOIN relief.enterprises e ON e.id = t.enterprise_id WHERE e.credit_code = '\(enterprise)' AND t.period = 202005
+            """
+        let before = try await books.count(keptTotal)
+        let inside = try await books.admin.run { c in
+            try c.execute("BEGIN")
+            try c.execute("SAVEPOINT a")
+            _ = try Purchases.importPurchases(c, files[0], programCode: Demo.programCode, actorName: "test")
+            try c.execute("ROLLBACK TO SAVEPOINT a")
+            _ = try Purchases.importPurchases(c, files[1], programCode: Demo.programCode, actorName: "test")
+            try c.execute("SAVEPOINT b")
+            _ = try Purchases.importPurchases(c, files[2], programCode: Demo.programCode, actorName: "test")
+            try c.execute("RELEASE SAVEPOINT b")
+            let seen = (
+                pending: try c.query("SELECT count(*)::int FROM relief.purchase_month_pending").single().decode(Int.self, at: 0),
+                kept: try c.query(keptTotal).single().decode(Int64.self, at: 0))
+            try c.execute("COMMIT")
+            return seen
+        }
+        #expect(inside.pending == 2, "FOLD-2 and FOLD-3 pending; FOLD-1 went with its savepoint")
+        #expect(inside.kept == Int64(before), "nothing is added before the commit")
+        let added = try await books.count(
+            "SELECT sum(l.amount_fen)::bigint FROM relief.purchase_lines l JOIN relief.purchases p ON p.id = l.purchase_id WHERE p.purchase_key IN ('FOLD-2', 'FOLD-3')")
+        #expect(added > 0)
+        #expect(try await books.count(keptTotal) == before + added)
+        #expect(try await books.count("SELECT count(*) FROM relief.purchases WHERE purchase_key = 'FOLD-1'") == 0)
+        #expect(try await books.count("SELECT count(*) FROM relief.purchase_month_pending") == 0)
+        // Checked at each statement: nothing stays pending, and the totals grow at once.
+        let immediate = try await books.admin.run { c in
+            try c.execute("BEGIN")
+            try c.execute("SET CONSTRAINTS relief.purchase_month_pending_fold IMMEDIATE")
+            _ = try Purchases.importPurchases(c, files[3], programCode: Demo.programCode, actorName: "test")
+            let pending = try c.query("SELECT count(*)::int FROM relief.purchase_month_pending").single().decode(Int.self, at: 0)
+            let kept = try c.query(keptTotal).single().decode(Int64.self, at: 0)
+            _ = try Purchases.importPurchases(c, files[4], programCode: Demo.programCode, actorName: "test")
+            try c.execute("COMMIT")
+            return (pending, kept)
+        }
+        #expect(immediate.0 == 0)
+        #expect(immediate.1 > Int64(before + added))
+        let report = try await books.admin.run { c in try Verifier.verify(c, bookCode: "main") }
+        #expect(report.problems.isEmpty, "\(report.problems.map(\.message))")
+        await books.close()
+    }
+
     @Test func aFileWithAnyErrorIsRejectedWholeAndListsEveryProblem() async throws {
         let books = try await Self.demoBooks("imports")
         try await books.admin.run { c in _ = try c.query("SELECT relief.close_period('main', 202001, 'test')") }
