@@ -167,7 +167,27 @@ public actor Ledger {
 
     // MARK: Group commit
 
+    /// Writes what is queued until nothing is, on one connection leased for the whole run:
+    /// leasing and returning it for every transaction cost two more thread hand-overs per group.
+    /// A connection that broke is returned (the pool discards it) and another leased for what is
+    /// still queued; entries queued while a lease is returned are written too.
     private func flush() async {
+        while !pending.isEmpty {
+            do {
+                try await pool.withConnection { connection in await self.flush(on: connection) }
+            } catch {
+                // No connection: every queued caller gets the reason.
+                let failed = pending
+                pending.removeAll()
+                for item in failed { item.continuation.resume(throwing: LedgerError.from(error)) }
+            }
+        }
+        isFlushing = false
+    }
+
+    /// Writes queued entries on `connection` until none is queued, or until a write failed and
+    /// left the connection unusable.
+    private func flush(on connection: Connection) async {
         var resumed = 0
         while true {
             // Also when nothing is queued: the callers just answered are about to post again.
@@ -177,20 +197,23 @@ public actor Ledger {
             let batch = Array(pending.prefix(count))
             pending.removeFirst(count)
             do {
-                let posted = try await write(batch.map(\.draft))
+                let posted = try await write(batch.map(\.draft), on: connection)
                 groupCommits.transactions += 1
                 groupCommits.entries += batch.count
                 for (item, entry) in zip(batch, posted) { item.continuation.resume(returning: entry) }
                 resumed = batch.count
             } catch {
                 resumed = batch.count
-                if batch.count == 1 {
-                    batch[0].continuation.resume(throwing: await settle(error))
-                    continue
+                // A refusal leaves the connection idle; a broken one is given back for another.
+                let usable = await connection.isIdle
+                if batch.count == 1 || !usable {
+                    for item in batch { item.continuation.resume(throwing: await settle(error)) }
+                    if usable { continue }
+                    return
                 }
                 for item in batch {
                     do {
-                        let posted = try await write([item.draft])
+                        let posted = try await write([item.draft], on: connection)
                         item.continuation.resume(returning: posted[0])
                     } catch {
                         item.continuation.resume(throwing: await settle(error))
@@ -198,7 +221,6 @@ public actor Ledger {
                 }
             }
         }
-        isFlushing = false
     }
 
     /// How long ``gather(expected:)`` waits at most for the callers just answered, in
@@ -243,15 +265,13 @@ public actor Ledger {
 
     /// One transaction for `drafts`. BEGIN and the `post_entries` call travel together: two
     /// round trips (that pair, then COMMIT after the Swift checks) instead of three.
-    private func write(_ drafts: [EntryDraft]) async throws -> [PostedEntry] {
+    private func write(_ drafts: [EntryDraft], on connection: Connection) async throws -> [PostedEntry] {
         let book = bookCode
         let actor = actorName
         let call = PostingWriter.statement(bookCode: book, actorName: actor, drafts: drafts)
-        return try await pool.withConnection { connection in
-            try await connection.run { c in
-                try c.transactionIsolated(first: call) { _, result in
-                    try PostingWriter.check(result.rows, bookCode: book, actorName: actor, drafts: drafts)
-                }
+        return try await connection.run { c in
+            try c.transactionIsolated(first: call) { _, result in
+                try PostingWriter.check(result.rows, bookCode: book, actorName: actor, drafts: drafts)
             }
         }
     }

@@ -65,6 +65,22 @@ func transfer(_ key: String, _ date: String = "2020-05-12", _ fen: Int64 = 100, 
         ])
 }
 
+/// What ``LedgerTests/aBrokenConnectionIsReplacedWhileEntriesKeepComing()`` saw: entries written
+/// before and after the pool's backends were terminated.
+actor BrokenConnectionProgress {
+    private var terminatedCount = 0
+    private var before = 0
+    private var after = 0
+
+    func wrote() {
+        if terminatedCount > 0 { after += 1 } else { before += 1 }
+    }
+
+    func terminated(count: Int) { terminatedCount = count }
+
+    func snapshot() -> (terminated: Int, writtenBefore: Int, writtenAfter: Int) { (terminatedCount, before, after) }
+}
+
 @Suite("ledger on PostgreSQL")
 struct LedgerTests {
     @Test func eightConcurrentPostersLeaveGaplessVouchersAndASoundChain() async throws {
@@ -101,6 +117,60 @@ struct LedgerTests {
         #expect(report.isSound, "\(report.problems)")
         #expect(report.entriesChecked == total)
         #expect(try await books.count("SELECT count(*) FROM relief.verify_chain('main')") == 0)
+        await books.close()
+    }
+
+    /// The flush loop writes on one leased connection while entries keep coming. When that
+    /// connection breaks (here: every backend of the pool is terminated while eight posters keep
+    /// posting), the ledger gives it back and goes on with another: a caller may see the error,
+    /// its retry with the same key is written once, and the chain stays sound.
+    @Test func aBrokenConnectionIsReplacedWhileEntriesKeepComing() async throws {
+        let books = try await Books.make("brokenconn")
+        let ledger = books.ledger
+        let adminPID = try await books.count("SELECT pg_backend_pid()")
+        let progress = BrokenConnectionProgress()
+        let deadline = ContinuousClock.now + .milliseconds(1_500)
+        let written = try await withThrowingTaskGroup(of: Int.self) { group in
+            for poster in 0..<8 {
+                group.addTask {
+                    var done = 0
+                    var n = 0
+                    while ContinuousClock.now < deadline || done == 0 {
+                        let draft = transfer("broken:\(poster):\(n)")
+                        n += 1
+                        // Each entry until written, at most three attempts: the first may meet
+                        // the broken connection.
+                        for attempt in 1...3 {
+                            do {
+                                _ = try await ledger.post(draft)
+                                done += 1
+                                await progress.wrote()
+                                break
+                            } catch {
+                                if attempt == 3 { throw error }
+                            }
+                        }
+                    }
+                    return done
+                }
+            }
+            group.addTask {
+                try await Task.sleep(for: .milliseconds(300))
+                let terminated = try await books.count(
+                    "SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> \(adminPID) AND backend_type = 'client backend') t")
+                await progress.terminated(count: terminated)
+                return 0
+            }
+            var total = 0
+            for try await count in group { total += count }
+            return total
+        }
+        let seen = await progress.snapshot()
+        #expect(seen.terminated > 0, "the pool's connections were open when they were terminated")
+        #expect(seen.writtenBefore > 0 && seen.writtenAfter > 0, "posting went on across the break: \(seen)")
+        #expect(try await books.count("SELECT count(*) FROM relief.entries") == written)
+        let report = try await books.verify()
+        #expect(report.problems.isEmpty, "\(report.problems.map(\.message))")
         await books.close()
     }
 
