@@ -72,8 +72,14 @@ actor BrokenConnectionProgress {
     private var before = 0
     private var after = 0
 
-    func wrote() {
-        if terminatedCount > 0 { after += 1 } else { before += 1 }
+    /// Counts one written entry; true when the backends had been terminated by then.
+    func wrote() -> Bool {
+        if terminatedCount > 0 {
+            after += 1
+            return true
+        }
+        before += 1
+        return false
     }
 
     func terminated(count: Int) { terminatedCount = count }
@@ -123,28 +129,30 @@ struct LedgerTests {
     /// The flush loop writes on one leased connection while entries keep coming. When that
     /// connection breaks (here: every backend of the pool is terminated while eight posters keep
     /// posting), the ledger gives it back and goes on with another: a caller may see the error,
-    /// its retry with the same key is written once, and the chain stays sound.
+    /// its retry with the same key is written once, and the chain stays sound. Steps, not
+    /// clocks: the backends are terminated once some entries are written, and every poster then
+    /// writes some more, however slow the machine.
     @Test func aBrokenConnectionIsReplacedWhileEntriesKeepComing() async throws {
         let books = try await Books.make("brokenconn")
         let ledger = books.ledger
         let adminPID = try await books.count("SELECT pg_backend_pid()")
         let progress = BrokenConnectionProgress()
-        let deadline = ContinuousClock.now + .milliseconds(1_500)
+        let posters = 8
         let written = try await withThrowingTaskGroup(of: Int.self) { group in
-            for poster in 0..<8 {
+            for poster in 0..<posters {
                 group.addTask {
                     var done = 0
-                    var n = 0
-                    while ContinuousClock.now < deadline || done == 0 {
+                    var after = 0
+                    for n in 0..<Self.brokenConnectionMaximumPosts {
+                        if after >= Self.brokenConnectionPostsAfter { break }
                         let draft = transfer("broken:\(poster):\(n)")
-                        n += 1
                         // Each entry until written, at most three attempts: the first may meet
                         // the broken connection.
                         for attempt in 1...3 {
                             do {
                                 _ = try await ledger.post(draft)
                                 done += 1
-                                await progress.wrote()
+                                if await progress.wrote() { after += 1 }
                                 break
                             } catch {
                                 if attempt == 3 { throw error }
@@ -155,7 +163,12 @@ struct LedgerTests {
                 }
             }
             group.addTask {
-                try await Task.sleep(for: .milliseconds(300))
+                // Once the posters are under way: poll, at most 3,000 × 10 ms.
+                var polls = 0
+                while await progress.snapshot().writtenBefore < 2 * posters, polls < 3_000 {
+                    polls += 1
+                    try await Task.sleep(for: .milliseconds(10))
+                }
                 let terminated = try await books.count(
                     "SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> \(adminPID) AND backend_type = 'client backend') t")
                 await progress.terminated(count: terminated)
@@ -167,12 +180,18 @@ struct LedgerTests {
         }
         let seen = await progress.snapshot()
         #expect(seen.terminated > 0, "the pool's connections were open when they were terminated")
-        #expect(seen.writtenBefore > 0 && seen.writtenAfter > 0, "posting went on across the break: \(seen)")
+        #expect(seen.writtenBefore >= 2 * posters, "posting was under way: \(seen)")
+        #expect(seen.writtenAfter >= posters * Self.brokenConnectionPostsAfter, "posting went on after the break: \(seen)")
         #expect(try await books.count("SELECT count(*) FROM relief.entries") == written)
         let report = try await books.verify()
         #expect(report.problems.isEmpty, "\(report.problems.map(\.message))")
         await books.close()
     }
+
+    /// Entries each poster writes after the break.
+    static let brokenConnectionPostsAfter = 5
+    /// The most entries one poster tries in all.
+    static let brokenConnectionMaximumPosts = 10_000
 
     @Test func theSameIdempotencyKeyWritesOnceEvenWhenRacing() async throws {
         let books = try await Books.make("idempotency")
