@@ -73,7 +73,7 @@ struct BenchRun {
             let rows = try await rowsAloneRun(entriesPerTransaction: perCall, admin: admin)
             let rowsRate = rows.perSecond * Double(perCall)
             report.line(
-                "    the rows alone: what \(perCall) \(perCall == 1 ? "entry writes" : "entries write") (\(perCall == 1 ? "the entry, its" : "the entries, their") \(template.count) postings each, the chain head, "
+                "    the rows alone: what \(perCall) \(perCall == 1 ? "entry writes" : "entries write") (\(perCall == 1 ? "the entry, its" : "the entries, their") \(template.count) postings\(perCall == 1 ? "" : " each"), the chain head, "
                     + "the voucher counter, the balances) as plain statements into copies of the tables with their indexes, no triggers, checks or keys, "
                     + "one transaction each from one loop: \(BenchReport.format(rowsRate)) entries/s, "
                     + "\(BenchReport.format(ceiling.perSecond > 0 ? rowsRate / ceiling.perSecond * 100 : 0, digits: 1))% of ceiling")
@@ -174,6 +174,21 @@ struct BenchRun {
         return files
     }
 
+    /// Empty copies `public.<prefix><table>` of the books' `tables`, with their indexes and no
+    /// triggers, checks or foreign keys: what the ceilings write into. A copy left by an
+    /// interrupted run is replaced.
+    static func createCopies(_ c: isolated Connection, of tables: [String], prefix: String) throws {
+        for table in tables {
+            try c.execute("DROP TABLE IF EXISTS public.\(prefix)\(table)")
+            try c.execute("CREATE TABLE public.\(prefix)\(table) (LIKE relief.\(table) INCLUDING INDEXES)")
+        }
+    }
+
+    /// Drops what ``createCopies(_:of:prefix:)`` made.
+    static func dropCopies(_ c: isolated Connection, of tables: [String], prefix: String) throws {
+        for table in tables { try c.execute("DROP TABLE public.\(prefix)\(table)") }
+    }
+
     /// The tables an import writes, copied as PostgreSQL's own ceiling for writing those rows.
     static let importTables = ["purchases", "purchase_lines", "entries", "postings"]
 
@@ -182,9 +197,7 @@ struct BenchRun {
     /// transaction, then dropped.
     private func rewriteImportedRows(_ admin: Connection) async throws -> Double {
         try await admin.run { c in
-            for table in Self.importTables {
-                try c.execute("CREATE TABLE public.bench_copy_\(table) (LIKE relief.\(table) INCLUDING INDEXES)")
-            }
+            try Self.createCopies(c, of: Self.importTables, prefix: "bench_copy_")
             _ = try c.execute("CHECKPOINT")
             let start = BenchClock.nowMicroseconds()
             try c.execute("BEGIN")
@@ -193,7 +206,7 @@ struct BenchRun {
             }
             try c.execute("COMMIT")
             let seconds = Double(BenchClock.nowMicroseconds() - start) / 1_000_000
-            for table in Self.importTables { try c.execute("DROP TABLE public.bench_copy_\(table)") }
+            try Self.dropCopies(c, of: Self.importTables, prefix: "bench_copy_")
             return seconds
         }
     }
@@ -311,10 +324,7 @@ struct BenchRun {
     private func rowsAloneRun(entriesPerTransaction: Int, admin: Connection) async throws -> LatencySample {
         precondition(entriesPerTransaction >= 1, "a transaction writes at least one entry")
         _ = try await admin.run { c in
-            for table in Self.entryTables {
-                try c.execute("DROP TABLE IF EXISTS public.bench_rows_\(table)")
-                try c.execute("CREATE TABLE public.bench_rows_\(table) (LIKE relief.\(table) INCLUDING INDEXES)")
-            }
+            try Self.createCopies(c, of: Self.entryTables, prefix: "bench_rows_")
             try c.execute("DROP TABLE IF EXISTS public.bench_rows_template")
             try c.execute("DROP SEQUENCE IF EXISTS public.bench_rows_entry_id")
             try c.execute("CREATE SEQUENCE public.bench_rows_entry_id")
@@ -368,7 +378,7 @@ struct BenchRun {
         }
         await connection.close()
         _ = try await admin.run { c in
-            for table in Self.entryTables + ["template"] { try c.execute("DROP TABLE public.bench_rows_\(table)") }
+            try Self.dropCopies(c, of: Self.entryTables + ["template"], prefix: "bench_rows_")
             try c.execute("DROP SEQUENCE public.bench_rows_entry_id")
         }
         return sample
