@@ -115,4 +115,36 @@ struct SetPostingTests {
         #expect(try await books.count("SELECT count(*)::integer FROM relief.entries") == 1)
         await books.close()
     }
+
+    /// 0023 folded the closed-month check into the rules query and runs the mirror check only for
+    /// statements with a reversal: a closed month is still named before any other problem, and a
+    /// reversal by hand must still mirror its original.
+    @Test func theEntryChecksNameAClosedMonthFirstAndRefuseAReversalThatDoesNotMirror() async throws {
+        let books = try await Books.make("setmirror")
+        let first = try await books.ledger.post(transfer("first", "2020-05-12", 100))
+        let account102 = try await books.count("SELECT id FROM relief.accounts WHERE code = '102'")
+        let account403 = try await books.count("SELECT id FROM relief.accounts WHERE code = '403'")
+        func insert(debit: Int, credit: Int, date: String, period: Int, reverses: Int64? = nil) -> String {
+            """
+            INSERT INTO relief.postings (entry_id, line, tenant_id, account_id, side, amount_fen)
+            VALUES (900001, 1, 1, \(account102), 'D', \(debit)), (900001, 2, 1, \(account403), 'C', \(credit));
+            INSERT INTO relief.entries (id, tenant_id, book_id, seq, period, voucher_no, entry_date, reverses_id,
+                                        created_at, idempotency_key, created_by, description, hash)
+            VALUES (900001, 1, 1, 2, \(period), \(period == 202005 ? 2 : 1), '\(date)', \(reverses.map(String.init) ?? "NULL"),
+                    now(), 'by-hand', 'owner', '', sha256('x'));
+            """
+        }
+        // A reversal must carry its original's accounts, sides and amounts.
+        #expect(await books.ownerError(insert(debit: 5, credit: 5, date: "2020-05-20", period: 202005, reverses: first.id)) == "RL022")
+        #expect(await books.ownerError(insert(debit: 100, credit: 100, date: "2020-05-20", period: 202005, reverses: first.id)) == nil)
+        // An ordinary entry by hand is not taken for a reversal.
+        #expect(await books.ownerError(insert(debit: 5, credit: 5, date: "2020-05-20", period: 202005)) == nil)
+        _ = try await books.ledger.closePeriod(Period(year: 2020, month: 5)!)
+        // Unbalanced and in a closed month: the closed month is named.
+        #expect(await books.ownerError(insert(debit: 5, credit: 4, date: "2020-05-20", period: 202005)) == "RL010")
+        #expect(await books.ownerError(insert(debit: 5, credit: 4, date: "2020-06-20", period: 202006)) == "RL021")
+        #expect(await books.ownerError(insert(debit: 5, credit: 5, date: "2020-06-20", period: 202006)) == nil)
+        #expect(try await books.count("SELECT count(*)::integer FROM relief.entries") == 1)
+        await books.close()
+    }
 }
