@@ -77,6 +77,11 @@ struct BenchPlan: Sendable {
     var quick: Bool
     /// Seconds each posting or ceiling run lasts.
     var runSeconds: Int
+    /// (a) and (b) measure each figure of a client count in this many rounds, taking turns, so
+    /// that the figures a ratio compares share the same minutes.
+    var postingRounds: Int { min(5, runSeconds) }
+    /// Seconds of one round: the run's seconds shared among the rounds.
+    var sliceSeconds: Int { max(1, runSeconds / postingRounds) }
     /// Concurrent clients of (a), (b); 16 is (f)'s comparison.
     var clientCounts = [1, 8, 16, 32]
     /// Purchase lines of the bulk import (c).

@@ -3,15 +3,26 @@ import Foundation
 /// Latencies of one measured run, and the figures derived from them.
 struct LatencySample: Sendable {
     /// Operations completed.
-    var count: Int
+    var count = 0
     /// Wall time of the whole run.
-    var seconds: Double
+    var seconds = 0.0
     /// Each operation's latency in microseconds (sorted when read through the percentiles).
-    var latenciesMicroseconds: [Int]
+    var latenciesMicroseconds: [Int] = []
     /// For group-committed posting: entries per transaction, on average (0 when not measured).
     var entriesPerTransaction: Double = 0
 
     var perSecond: Double { seconds > 0 ? Double(count) / seconds : 0 }
+
+    /// Adds the operations of `other`, a later round of the same measurement: counts, seconds
+    /// and latencies add up; entries per transaction is the mean over both rounds' transactions.
+    mutating func append(_ other: LatencySample) {
+        let transactions = (entriesPerTransaction > 0 ? Double(count) / entriesPerTransaction : 0)
+            + (other.entriesPerTransaction > 0 ? Double(other.count) / other.entriesPerTransaction : 0)
+        count += other.count
+        seconds += other.seconds
+        latenciesMicroseconds += other.latenciesMicroseconds
+        entriesPerTransaction = transactions > 0 ? Double(count) / transactions : 0
+    }
 
     func percentileMilliseconds(_ fraction: Double) -> Double {
         guard !latenciesMicroseconds.isEmpty else { return 0 }
