@@ -393,10 +393,7 @@ public actor Connection {
             (1...Self.maximumPipelineStatements).contains(statements.count),
             "a pipeline sends 1 to \(Self.maximumPipelineStatements) statements")
         let conn = try requireHandle()
-        var texts: [[String?]] = []
-        for (number, statement) in statements.enumerated() {
-            texts.append(try Self.parameterTexts(statement.parameters, statementNumber: number + 1))
-        }
+        let texts = try Self.parameterTexts(of: statements)
         let parameterBytes = texts.reduce(0) { $0 + $1.reduce(0) { $0 + ($1?.utf8.count ?? 0) } }
         if parameterBytes > Self.maximumPipelineParameterBytes {
             // Too much to send before reading: one by one, the same statements in the same order.
@@ -404,6 +401,53 @@ public actor Connection {
             for statement in statements { results.append(try query(statement.sql, statement.parameters, prepared: statement.prepared)) }
             return results
         }
+        let (sent, failure) = try sendPipeline(statements, texts: texts, conn: conn)
+        return try readPipeline(sent: sent, failure: failure, conn: conn)
+    }
+
+    /// ``pipeline(_:)`` that runs `meanwhile` on this thread after the statements are sent and
+    /// before their results are read: Swift work that overlaps the server's, such as checking the
+    /// answer to an earlier statement while the next ones run. Returns the results and what
+    /// `meanwhile` returned. The statements are sent together whatever the size of their
+    /// parameters, so every statement but the last must answer with little (an INSERT's count, a
+    /// few rows): those answers wait in the socket's buffers while later statements are sent, and
+    /// a blocking connection would stall if they filled them. When `meanwhile` throws, the
+    /// results are still read (the connection stays usable) and its error is thrown; otherwise the
+    /// first statement that failed throws, as in ``pipeline(_:)``.
+    public func pipeline<T>(
+        _ statements: [PipelineStatement], meanwhile: () throws -> T
+    ) throws -> (results: [PostgresResult], value: T) {
+        precondition(
+            (1...Self.maximumPipelineStatements).contains(statements.count),
+            "a pipeline sends 1 to \(Self.maximumPipelineStatements) statements")
+        let conn = try requireHandle()
+        let texts = try Self.parameterTexts(of: statements)
+        let (sent, failure) = try sendPipeline(statements, texts: texts, conn: conn)
+        let value = Result { try meanwhile() }
+        let results: [PostgresResult]
+        do {
+            results = try readPipeline(sent: sent, failure: failure, conn: conn)
+        } catch {
+            if case .failure(let meanwhileError) = value { throw meanwhileError }
+            throw error
+        }
+        return (results, try value.get())
+    }
+
+    /// Every statement's parameters as text, numbered for errors (statement 1, 2, …).
+    private static func parameterTexts(of statements: [PipelineStatement]) throws(PostgresError) -> [[String?]] {
+        var texts: [[String?]] = []
+        for (number, statement) in statements.enumerated() {
+            texts.append(try parameterTexts(statement.parameters, statementNumber: number + 1))
+        }
+        return texts
+    }
+
+    /// Enters pipeline mode and sends `statements` and a sync. Returns how many were sent and,
+    /// when not all, why; the results are ``readPipeline(sent:failure:conn:)``'s to read.
+    private func sendPipeline(
+        _ statements: [PipelineStatement], texts: [[String?]], conn: OpaquePointer
+    ) throws(PostgresError) -> (sent: Int, failure: PostgresError?) {
         // Statements to keep prepared are prepared first, outside the pipeline (once per session).
         var names: [String?] = []
         for (statement, parameters) in zip(statements, texts) {
@@ -421,6 +465,13 @@ public actor Connection {
         }
         var failure: PostgresError? = sent == statements.count ? nil : connectionError(conn, "sending a pipelined statement failed")
         if PQpipelineSync(conn) != 1, failure == nil { failure = connectionError(conn, "sending the pipeline's sync failed") }
+        return (sent, failure)
+    }
+
+    /// Reads the results of the `sent` statements of a pipeline, then its sync, and leaves
+    /// pipeline mode; throws `failure` or the first statement's error.
+    private func readPipeline(sent: Int, failure: PostgresError?, conn: OpaquePointer) throws(PostgresError) -> [PostgresResult] {
+        var failure = failure
         var results: [PostgresResult] = []
         results.reserveCapacity(sent)
         for _ in 0..<sent {

@@ -224,6 +224,44 @@ struct PipelineTests {
         #expect(idle)
     }
 
+    /// Swift work between sending and reading (the import re-checks a chunk's entries while
+    /// PostgreSQL writes its purchases): its value comes back with the results, its error wins
+    /// over a statement's, and either way every result is read and the connection stays usable.
+    @Test func workMeanwhileRunsBetweenSendingAndReading() async throws {
+        struct Refused: Error {}
+        let connection = try await Connection.connect(try await TestDatabase.fresh("pipelinemeanwhile"))
+        defer { Task { await connection.close() } }
+        let (results, value, refused, duplicate, rows, idle) = try await connection.run { c in
+            try c.execute("CREATE TABLE t (n int PRIMARY KEY, v text)")
+            // Parameters far past maximumPipelineParameterBytes still travel together.
+            let big = String(repeating: "账", count: Connection.maximumPipelineParameterBytes)
+            let (results, value) = try c.pipeline(
+                [PipelineStatement("INSERT INTO t VALUES (1, $1)", [big]), PipelineStatement("INSERT INTO t VALUES (2, $1), (3, $1)", [big])],
+                meanwhile: { "checked" })
+            var refused = false
+            do {
+                _ = try c.pipeline([PipelineStatement("INSERT INTO t VALUES (1, 'again')")], meanwhile: { throw Refused() })
+            } catch is Refused {
+                refused = true
+            }
+            var duplicate: String?
+            do {
+                _ = try c.pipeline([PipelineStatement("INSERT INTO t VALUES (4, 'x')"), PipelineStatement("INSERT INTO t VALUES (2, 'x')")], meanwhile: { 1 })
+            } catch {
+                duplicate = (error as? PostgresError)?.sqlState
+            }
+            let rows = try c.query("SELECT n, length(v) FROM t ORDER BY n").rows.map { [try $0.decode(Int.self, at: 0), try $0.decode(Int.self, at: 1)] }
+            return (results.map(\.affectedRows), value, refused, duplicate, rows, c.isIdle)
+        }
+        #expect(results == [1, 2])
+        #expect(value == "checked")
+        #expect(refused)
+        #expect(duplicate == "23505")
+        let size = Connection.maximumPipelineParameterBytes
+        #expect(rows == [[1, size], [2, size], [3, size]])
+        #expect(idle)
+    }
+
     @Test func aTransactionWhoseFirstStatementTravelsWithBegin() async throws {
         let connection = try await Connection.connect(try await TestDatabase.fresh("pipelinetx"))
         defer { Task { await connection.close() } }

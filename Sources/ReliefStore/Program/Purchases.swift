@@ -189,11 +189,16 @@ public enum Purchases {
                 } else {
                     prepared = prepare(chunk)
                 }
-                // Entries first, then the purchases that point at them.
+                // Entries first, then the purchases that point at them. The entries' hashes are
+                // recomputed in Swift while PostgreSQL writes the purchases and their lines; a
+                // mismatch throws, and the import's transaction rolls back with them.
                 let results = try t.pipeline((dimensions.map { [$0] } ?? []) + [prepared.call])
                 dimensions = nil
-                let posted = try PostingWriter.check(results.last!.rows, bookCode: program.bookCode, actorName: actorName, drafts: prepared.drafts)
-                try insertPurchases(t, prepared, entryIDs: posted.map(\.id))
+                let rows = results.last!.rows
+                let entryIDs = try rows.map { try $0.decode(Int64.self, at: 1) }
+                let posted = try insertPurchases(t, prepared, entryIDs: entryIDs) {
+                    try PostingWriter.check(rows, bookCode: program.bookCode, actorName: actorName, drafts: prepared.drafts)
+                }
                 summary.created += prepared.drafts.count
                 summary.entriesPosted += posted.filter { !$0.existed }.count
                 summary.ineligibleLines += prepared.ineligibleLines
@@ -345,24 +350,32 @@ public enum Purchases {
 
     /// Inserts the purchases of one posted chunk and all their lines: two statements from
     /// arrays, whatever the chunk's size. Arrays rather than COPY: PostgreSQL refuses COPY FROM
-    /// into a table under row-level security, and a clerk's transaction is.
-    static func insertPurchases(_ t: isolated Connection, _ chunk: PreparedChunk, entryIDs: [Int64]) throws {
-        precondition(entryIDs.count == chunk.drafts.count, "one entry per purchase")
-        guard !entryIDs.isEmpty else { return }
+    /// into a table under row-level security, and a clerk's transaction is. Runs `meanwhile`
+    /// (the Swift re-check of the chunk's entries) while PostgreSQL writes them, and returns what
+    /// it returned.
+    static func insertPurchases<T>(
+        _ t: isolated Connection, _ chunk: PreparedChunk, entryIDs: [Int64], meanwhile: () throws -> T
+    ) throws -> T {
+        guard entryIDs.count == chunk.drafts.count else {
+            throw SubsidyError(message: "PostgreSQL posted \(entryIDs.count) entries for \(chunk.drafts.count) purchases; nothing was imported")
+        }
+        guard !entryIDs.isEmpty else { return try meanwhile() }
         var purchases = chunk.purchases
         purchases.parameters[entryIDsParameter] = PostgresArray.text(entryIDs.map { String($0) })
-        // One round trip: the lines find their purchases by key, so both inserts travel together.
-        let results = try t.pipeline([purchases, chunk.lines])
+        // One round trip: the lines find their purchases by key, so both inserts travel together,
+        // and each answers with its count only, so they may be sent together whatever their size.
+        let (results, value) = try t.pipeline([purchases, chunk.lines], meanwhile: meanwhile)
         guard results[0].affectedRows == entryIDs.count, results[1].affectedRows == chunk.lineCount else {
             throw SubsidyError(
                 message: "PostgreSQL stored \(results[0].affectedRows) of \(entryIDs.count) purchases and \(results[1].affectedRows) lines; nothing was imported")
         }
+        return value
     }
 
     /// The index of the entries' ids among the purchases insert's parameters (`$13`).
     static let entryIDsParameter = 12
 
-    /// The two inserts of ``insertPurchases(_:_:entryIDs:)``: the purchases, then their lines,
+    /// The two inserts of ``insertPurchases(_:_:entryIDs:meanwhile:)``: the purchases, then their lines,
     /// each line finding its purchase by (program, 采购单号). The lookup is a scalar subquery, so
     /// it is one index probe per line whatever the planner thinks of the table's size; a line
     /// whose purchase is missing gets no id, which NOT NULL refuses. The purchases' entries
