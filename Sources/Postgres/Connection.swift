@@ -344,8 +344,12 @@ public actor Connection {
     public func query(_ sql: String, _ parameters: [(any PostgresEncodable)?] = [], prepared: Bool = false) throws(PostgresError)
         -> PostgresResult
     {
+        try query(sql, texts: try Self.parameterTexts(parameters), prepared: prepared)
+    }
+
+    /// ``query(_:_:prepared:)`` with its parameters already in text form and checked.
+    private func query(_ sql: String, texts: [String?], prepared: Bool) throws(PostgresError) -> PostgresResult {
         let conn = try requireHandle()
-        let texts = try Self.parameterTexts(parameters)
         let name = prepared ? try preparedName(sql, parameterCount: texts.count, conn: conn) : nil
         let result = withCStringArray(texts) { pointers in
             if let name { return PQexecPrepared(conn, name, Int32(pointers.count), pointers, nil, nil, 0) }
@@ -360,13 +364,24 @@ public actor Connection {
     /// (and, in a pipeline, its statement).
     private static func parameterTexts(_ parameters: [(any PostgresEncodable)?], statementNumber: Int? = nil) throws(PostgresError) -> [String?] {
         let texts = parameters.map { $0?.postgresText }
-        if let index = texts.firstIndex(where: { $0?.utf8.contains(0) == true }) {
+        if let index = texts.firstIndex(where: { $0.map(containsNUL) == true }) {
             throw PostgresError(
                 kind: .server, sqlState: "22021",
                 message: (statementNumber.map { "statement \($0), " } ?? "")
                     + "parameter $\(index + 1) contains a NUL character, which PostgreSQL text cannot hold; remove it")
         }
         return texts
+    }
+
+    /// True when `text` holds a NUL byte. memchr over the string's UTF-8 storage: a bulk
+    /// import's parameters run to megabytes, and scanning them a byte at a time through the UTF-8
+    /// view was 5% of the import's Swift time.
+    static func containsNUL(_ text: String) -> Bool {
+        let found = text.utf8.withContiguousStorageIfAvailable { bytes -> Bool in
+            guard let base = bytes.baseAddress, !bytes.isEmpty else { return false }
+            return memchr(base, 0, bytes.count) != nil
+        }
+        return found ?? text.utf8.contains(0)
     }
 
     // MARK: Pipelines
@@ -398,7 +413,9 @@ public actor Connection {
         if parameterBytes > Self.maximumPipelineParameterBytes {
             // Too much to send before reading: one by one, the same statements in the same order.
             var results: [PostgresResult] = []
-            for statement in statements { results.append(try query(statement.sql, statement.parameters, prepared: statement.prepared)) }
+            for (statement, parameters) in zip(statements, texts) {
+                results.append(try query(statement.sql, texts: parameters, prepared: statement.prepared))
+            }
             return results
         }
         let (sent, failure) = try sendPipeline(statements, texts: texts, conn: conn)
