@@ -344,12 +344,8 @@ public actor Connection {
     public func query(_ sql: String, _ parameters: [(any PostgresEncodable)?] = [], prepared: Bool = false) throws(PostgresError)
         -> PostgresResult
     {
-        try query(sql, texts: try Self.parameterTexts(parameters), prepared: prepared)
-    }
-
-    /// ``query(_:_:prepared:)`` with its parameters already in text form and checked.
-    private func query(_ sql: String, texts: [String?], prepared: Bool) throws(PostgresError) -> PostgresResult {
         let conn = try requireHandle()
+        let texts = try Self.parameterTexts(parameters)
         let name = prepared ? try preparedName(sql, parameterCount: texts.count, conn: conn) : nil
         let result = withCStringArray(texts) { pointers in
             if let name { return PQexecPrepared(conn, name, Int32(pointers.count), pointers, nil, nil, 0) }
@@ -413,9 +409,7 @@ public actor Connection {
         if parameterBytes > Self.maximumPipelineParameterBytes {
             // Too much to send before reading: one by one, the same statements in the same order.
             var results: [PostgresResult] = []
-            for (statement, parameters) in zip(statements, texts) {
-                results.append(try query(statement.sql, texts: parameters, prepared: statement.prepared))
-            }
+            for statement in statements { results.append(try query(statement.sql, statement.parameters, prepared: statement.prepared)) }
             return results
         }
         let (sent, failure) = try sendPipeline(statements, texts: texts, conn: conn)
