@@ -28,6 +28,27 @@ public struct CopyWriter {
         if buffer.count >= Connection.copyChunkBytes { try flush() }
     }
 
+    /// Appends rows already encoded in COPY text format, each ending with a newline: a caller
+    /// that encodes rows on another thread hands over the bytes, and they go out in chunks of
+    /// ``Connection/copyChunkBytes`` without another copy.
+    public mutating func append(encodedRows bytes: [UInt8]) throws(PostgresError) {
+        precondition(bytes.isEmpty || bytes.last == 0x0a, "encoded COPY rows end with a newline")
+        try flush()
+        var start = 0
+        while start < bytes.count {
+            let end = min(start + Connection.copyChunkBytes, bytes.count)
+            let code = bytes[start..<end].withUnsafeBufferPointer { chunk in
+                chunk.baseAddress!.withMemoryRebound(to: CChar.self, capacity: chunk.count) {
+                    PQputCopyData(conn, $0, Int32(chunk.count))
+                }
+            }
+            if code != 1 {
+                throw PostgresError(kind: .copy, message: "COPY send failed: " + String(cString: PQerrorMessage(conn)))
+            }
+            start = end
+        }
+    }
+
     mutating func flush() throws(PostgresError) {
         guard !buffer.isEmpty else { return }
         let code = buffer.withUnsafeBufferPointer { bytes in

@@ -126,9 +126,21 @@ public enum Purchases {
         var parseProblems: [ImportProblem]
     }
 
+    /// Which way an import writes: through `post_entries` and INSERTs, or staged by COPY and
+    /// moved by `post_staged_purchases` (``BulkPurchases``).
+    enum WritePath: Sendable {
+        /// The bulk path for at least ``bulkMinimumPurchases`` new purchases when the role may
+        /// use it, `post_entries` otherwise.
+        case automatic
+        /// Always `post_entries` (tests compare the two).
+        case postEntries
+        /// The bulk path whatever the size; throws when the role may not use it.
+        case bulk
+    }
+
     /// The import proper: checks the parsed file against the books, then writes it.
     static func importParsed(
-        _ c: isolated Connection, _ file: ParsedFile, programCode: String, actorName: String,
+        _ c: isolated Connection, _ file: ParsedFile, programCode: String, actorName: String, path: WritePath = .automatic,
         progress: @Sendable (_ done: Int, _ total: Int) -> Void
     ) throws -> ImportSummary {
         let (fileName, records, mapProblems, parseProblems) = (file.fileName, file.records, file.mapProblems, file.parseProblems)
@@ -170,6 +182,17 @@ public enum Purchases {
             let newKeys = keysInOrder.filter { !existingKeys.contains($0) }
             summary.unchanged = existingKeys.count
             let invoicesInUse = usedInvoices
+            let mayBulk = try results[7].single().decode(Bool.self, at: 0)
+            if path == .bulk && !mayBulk {
+                throw SubsidyError(message: "this role may not use the bulk import path (relief.post_staged_purchases)")
+            }
+            if path == .bulk || (path == .automatic && mayBulk && newKeys.count >= bulkMinimumPurchases) {
+                let bulk = BulkImport(
+                    fileName: fileName, keys: keysInOrder, groups: groups, records: records, master: master, program: program,
+                    invoicesInUse: invoicesInUse, actorName: actorName)
+                try bulk.write(t, dimensions: dimensions, summary: &summary, progress: progress)
+                return
+            }
             let chunkCount = (newKeys.count + importChunkPurchases - 1) / importChunkPurchases
             let prepare: @Sendable (Int) -> PreparedChunk = { chunk in
                 let keys = newKeys[chunk * importChunkPurchases..<min((chunk + 1) * importChunkPurchases, newKeys.count)]
@@ -231,6 +254,9 @@ public enum Purchases {
             PipelineStatement(
                 "SELECT invoice_number, purchase_key FROM relief.invoices_in_use((SELECT id FROM relief.programs WHERE code = $1), $2::text[])",
                 [programCode, PostgresArray.text(Array(Set(records.map(\.invoiceNumber))))], prepared: true),
+            // Whether this role may take the bulk path (relief_app may, a clerk may not).
+            PipelineStatement(
+                "SELECT has_function_privilege('relief.post_staged_purchases(text, integer, text)', 'EXECUTE')", [], prepared: true),
         ]
     }
 
