@@ -197,6 +197,18 @@ struct CopyRowTests {
         #expect(String(decoding: out, as: UTF8.self) == "-42\t\ta\\tb\\nc\\\\d\\re\t\\N\t\\\\x00abff\n\t7\n")
     }
 
+    @Test func chunksStartSmallThenTakeTheFullSizeAndCoverEveryPurchaseOnce() {
+        #expect(Purchases.bulkChunks(0).isEmpty)
+        #expect(Purchases.bulkChunks(5) == [0..<5])
+        let first = Purchases.bulkFirstChunkPurchases
+        let size = Purchases.bulkChunkPurchases
+        let count = first + 2 * size + 7
+        let chunks = Purchases.bulkChunks(count)
+        #expect(chunks.map(\.count) == [first, size, size, 7])
+        #expect(chunks.first?.lowerBound == 0 && chunks.last?.upperBound == count)
+        #expect(zip(chunks, chunks.dropFirst()).allSatisfy { $0.upperBound == $1.lowerBound })
+    }
+
     @Test func postingRowsCollectApartAndAreTakenOnce() {
         var row = CopyRow()
         row.integer(1)

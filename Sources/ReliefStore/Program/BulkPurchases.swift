@@ -13,6 +13,21 @@ extension Purchases {
     public static let bulkMinimumPurchases = 1_024
     /// Purchases staged and moved per `post_staged_purchases` call.
     public static let bulkChunkPurchases = 8_192
+    /// Purchases of the first chunk: PostgreSQL waits while it is staged, so it is small.
+    public static let bulkFirstChunkPurchases = 1_024
+
+    /// The chunks of `count` purchases: a small first one, then ``bulkChunkPurchases`` each.
+    static func bulkChunks(_ count: Int) -> [Range<Int>] {
+        var chunks: [Range<Int>] = []
+        var start = 0
+        var size = bulkFirstChunkPurchases
+        while start < count {
+            chunks.append(start..<min(start + size, count))
+            start = chunks.last!.upperBound
+            size = bulkChunkPurchases
+        }
+        return chunks
+    }
 
     /// Where the book's chain and voucher counters stood when the import locked the book, and the
     /// ids the staged rows name.
@@ -326,11 +341,11 @@ struct BulkImport: Sendable {
         let newKeys = keys.filter { !existing.contains($0) }
         summary.unchanged = existing.count
         let chain = Purchases.BulkChain(start)
-        let size = Purchases.bulkChunkPurchases
-        let chunkCount = (newKeys.count + size - 1) / size
+        let chunks = Purchases.bulkChunks(newKeys.count)
+        let chunkCount = chunks.count
         let stage: @Sendable (Int) throws -> Purchases.StagedChunk = { [self] index in
             try Purchases.stageChunk(
-                keys: newKeys[index * size..<min((index + 1) * size, newKeys.count)], groups: groups, records: records, master: master,
+                keys: newKeys[chunks[index]], groups: groups, records: records, master: master,
                 program: program, invoicesInUse: invoicesInUse, actorName: actorName, start: start, chain: chain)
         }
         // Each chunk is staged on a thread of its own while PostgreSQL moves the one before.
