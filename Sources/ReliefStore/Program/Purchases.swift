@@ -94,26 +94,49 @@ public enum Purchases {
         _ c: isolated Connection, file bytes: consuming [UInt8], fileName: String, programCode: String, actorName: String,
         progress: @Sendable (_ done: Int, _ total: Int) -> Void = { _, _ in }
     ) throws -> ImportSummary {
-        var mapping: ImportLayout.Mapping?
         var mapProblems: [ImportProblem] = []
-        var parser = RecordParser.purchaseParser()
         var rowCount = 0
-        _ = try TableReader.forEachRow(
-            bytes, fileName: fileName,
-            header: { headers in
-                let mapped = ImportLayouts.purchases.mapping(headers: headers)
-                mapProblems = mapped.problems
-                mapping = mapped.problems.isEmpty ? mapped.mapping : nil
-            },
-            row: { row in
-                rowCount += 1
-                if let mapping { parser.add(mapping.row(row)) }
-            })
+        // The CSV is split into rows on this thread while a second thread parses the rows into
+        // records (both about half of the read, which is serial before anything is written).
+        let state = ParseState()
+        let parsing = BatchPipeline<TableRow>(batchSize: 512, depth: 8, name: "relief.parse") { rows in
+            guard let mapping = state.mapping else { return }
+            for row in rows { state.parser.add(mapping.row(row)) }
+        }
+        var readFailure: (any Error)?
+        do {
+            _ = try TableReader.forEachRow(
+                bytes, fileName: fileName,
+                header: { headers in
+                    let mapped = ImportLayouts.purchases.mapping(headers: headers)
+                    mapProblems = mapped.problems
+                    // Set before the first row is sent; the pipeline's lock hands it over.
+                    state.mapping = mapped.problems.isEmpty ? mapped.mapping : nil
+                },
+                row: { row in
+                    rowCount += 1
+                    // The worker never throws, so neither does send.
+                    if state.mapping != nil { try? parsing.send(row) }
+                })
+        } catch {
+            readFailure = error
+        }
+        try parsing.finish()
+        if let readFailure { throw readFailure }
         bytes = []
-        let (records, parseProblems) = parser.finish()
+        let (records, parseProblems) = state.parser.finish()
         return try importParsed(
             c, ParsedFile(fileName: fileName, rowCount: rowCount, records: records, mapProblems: mapProblems, parseProblems: parseProblems),
             programCode: programCode, actorName: actorName, progress: progress)
+    }
+
+    /// What the parsing thread of ``importPurchases(_:file:fileName:programCode:actorName:progress:)``
+    /// builds: the mapping is set on the reading thread before the first row is sent, the parser
+    /// is used by the parsing thread only until ``BatchPipeline/finish()`` returns, then by the
+    /// reading thread.
+    final class ParseState: @unchecked Sendable {
+        var mapping: ImportLayout.Mapping?
+        var parser = RecordParser.purchaseParser()
     }
 
     /// A purchase file as parsed: its records and the problems found in its columns and rows.
