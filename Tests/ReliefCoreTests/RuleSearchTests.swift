@@ -1,5 +1,6 @@
-@testable import ReliefCore
 import Testing
+
+@testable import ReliefCore
 
 /// The byte-level fast path of the seller tax id rule agrees with the Unicode-level rule it
 /// stands before.

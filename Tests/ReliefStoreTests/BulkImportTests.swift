@@ -1,9 +1,10 @@
 import Foundation
 import Postgres
 import ReliefCore
-@testable import ReliefStore
 import ReliefTestSupport
 import Testing
+
+@testable import ReliefStore
 
 /// The bulk path of a purchase import (0024): Swift numbers and hashes, COPY stages, and
 /// `relief.post_staged_purchases` moves the rows in with every check of the books.
@@ -50,13 +51,18 @@ struct BulkImportTests {
     }
 
     /// Imports `table` through `path` as relief_app (the CLI's role).
-    static func importThrough(_ path: Purchases.WritePath, _ books: Books, _ table: Table) async throws -> ImportSummary {
+    static func importThrough(_ path: Purchases.WritePath, _ books: Books, _ table: Table) async throws
+        -> ImportSummary
+    {
         let (records, mapProblems, parseProblems) = Purchases.parse(table)
         let file = Purchases.ParsedFile(
-            fileName: table.fileName, rowCount: table.rows.count, records: records, mapProblems: mapProblems, parseProblems: parseProblems)
+            fileName: table.fileName, rowCount: table.rows.count, records: records, mapProblems: mapProblems,
+            parseProblems: parseProblems)
         return try await books.database.pool.withConnection { connection in
             try await connection.run { c in
-                try Purchases.importParsed(c, file, programCode: Demo.programCode, actorName: "bulk", path: path, progress: { _, _ in })
+                try Purchases.importParsed(
+                    c, file, programCode: Demo.programCode, actorName: "bulk", path: path,
+                    progress: { _, _ in })
             }
         }
     }
@@ -88,7 +94,9 @@ struct BulkImportTests {
             await books.close()
         }
         #expect(summaries[0] == summaries[1])
-        #expect(summaries[1][0][1] > Purchases.bulkMinimumPurchases, "the first file alone would take the bulk path")
+        #expect(
+            summaries[1][0][1] > Purchases.bulkMinimumPurchases,
+            "the first file alone would take the bulk path")
         #expect(results[0].count > 10_000)
         #expect(results[0] == results[1])
         if results[0] != results[1] {
@@ -128,15 +136,30 @@ struct BulkImportTests {
     @Test func postgresRefusesStagedRowsThatBreakTheBooks() async throws {
         let books = try await ProgramTests.demoBooks("bulkchecks")
         #expect(await Self.stagedCall(books) == nil, "the well-formed entry is moved")
-        #expect(await Self.stagedCall(books, "UPDATE pg_temp.bulk_postings SET amount_fen = 90 WHERE line = 2") == "RL021")
-        let gap = await Self.stagedCall(books, "UPDATE pg_temp.bulk_entries SET seq = seq + 1; UPDATE pg_temp.bulk_postings SET seq = seq + 1")
+        #expect(
+            await Self.stagedCall(books, "UPDATE pg_temp.bulk_postings SET amount_fen = 90 WHERE line = 2")
+                == "RL021")
+        let gap = await Self.stagedCall(
+            books,
+            "UPDATE pg_temp.bulk_entries SET seq = seq + 1; UPDATE pg_temp.bulk_postings SET seq = seq + 1")
         #expect(gap == "RL024", "\(gap ?? "moved")")
         #expect(
-            await Self.stagedCall(books, "INSERT INTO pg_temp.bulk_postings (seq, line, account_id, side, amount_fen) SELECT seq + 7, 1, account_id, side, amount_fen FROM pg_temp.bulk_postings WHERE line = 1")
+            await Self.stagedCall(
+                books,
+                "INSERT INTO pg_temp.bulk_postings (seq, line, account_id, side, amount_fen) SELECT seq + 7, 1, account_id, side, amount_fen FROM pg_temp.bulk_postings WHERE line = 1"
+            )
                 == "RL034")
-        #expect(await Self.stagedCall(books, "UPDATE pg_temp.bulk_entries SET hash = sha256('tampered'::bytea)") == "RL025")
-        #expect(await Self.stagedCall(books, "UPDATE pg_temp.bulk_entries SET idempotency_key = (SELECT idempotency_key FROM relief.entries LIMIT 1)") == "23505")
-        #expect(await Self.stagedCall(books, "UPDATE pg_temp.bulk_entries SET period = 202004") == "23514", "the period must be the date's")
+        #expect(
+            await Self.stagedCall(books, "UPDATE pg_temp.bulk_entries SET hash = sha256('tampered'::bytea)")
+                == "RL025")
+        #expect(
+            await Self.stagedCall(
+                books,
+                "UPDATE pg_temp.bulk_entries SET idempotency_key = (SELECT idempotency_key FROM relief.entries LIMIT 1)"
+            ) == "23505")
+        #expect(
+            await Self.stagedCall(books, "UPDATE pg_temp.bulk_entries SET period = 202004") == "23514",
+            "the period must be the date's")
         await books.close()
     }
 
@@ -147,7 +170,11 @@ struct BulkImportTests {
         let (clerk, _) = try await AccessTests.clerks(books)
         let refused = await #expect(throws: PostgresError.self) {
             _ = try await books.database.pool.withConnection { connection in
-                try await connection.run { c in try Access.asUser(c, clerk) { t in try t.query("SELECT * FROM relief.begin_purchase_import('main')") } }
+                try await connection.run { c in
+                    try Access.asUser(c, clerk) { t in
+                        try t.query("SELECT * FROM relief.begin_purchase_import('main')")
+                    }
+                }
             }
         }
         #expect(refused?.sqlState == "42501")
@@ -155,14 +182,19 @@ struct BulkImportTests {
         var cells = data.purchasesMay.rows[0].cells
         cells[0] = "CLERK-BULK"
         cells[1] = clerk.enterpriseCode!
-        let table = Table(fileName: "clerk.csv", headers: data.purchasesMay.headers, rows: [TableRow(line: 2, cells: cells)])
+        let table = Table(
+            fileName: "clerk.csv", headers: data.purchasesMay.headers, rows: [TableRow(line: 2, cells: cells)]
+        )
         let (records, _, _) = Purchases.parse(table)
-        let file = Purchases.ParsedFile(fileName: "clerk.csv", rowCount: 1, records: records, mapProblems: [], parseProblems: [])
+        let file = Purchases.ParsedFile(
+            fileName: "clerk.csv", rowCount: 1, records: records, mapProblems: [], parseProblems: [])
         let bulk = await #expect(throws: SubsidyError.self) {
             _ = try await books.database.pool.withConnection { connection in
                 try await connection.run { c in
                     try Access.asUser(c, clerk) { t in
-                        try Purchases.importParsed(t, file, programCode: Demo.programCode, actorName: clerk.actorName, path: .bulk, progress: { _, _ in })
+                        try Purchases.importParsed(
+                            t, file, programCode: Demo.programCode, actorName: clerk.actorName, path: .bulk,
+                            progress: { _, _ in })
                     }
                 }
             }
@@ -171,10 +203,15 @@ struct BulkImportTests {
         // The same purchase through the automatic path (post_entries) is recorded.
         _ = try await books.database.pool.withConnection { connection in
             try await connection.run { c in
-                try Access.asUser(c, clerk) { t in try Purchases.importPurchases(t, table, programCode: Demo.programCode, actorName: clerk.actorName) }
+                try Access.asUser(c, clerk) { t in
+                    try Purchases.importPurchases(
+                        t, table, programCode: Demo.programCode, actorName: clerk.actorName)
+                }
             }
         }
-        #expect(try await books.count("SELECT count(*) FROM relief.purchases WHERE purchase_key = 'CLERK-BULK'") == 1)
+        #expect(
+            try await books.count("SELECT count(*) FROM relief.purchases WHERE purchase_key = 'CLERK-BULK'")
+                == 1)
         await books.close()
     }
 }

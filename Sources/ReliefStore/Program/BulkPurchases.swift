@@ -45,7 +45,9 @@ extension Purchases {
     /// What a bulk import reads once it holds the book's lock: the chain (``beginStatement``),
     /// the voucher counters, the two memorandum accounts, the dimension values, and the file's
     /// keys already recorded (read again under the lock: another import may have committed since).
-    static func bulkStartStatements(bookCode: String, programCode: String, keys: [String]) -> [PipelineStatement] {
+    static func bulkStartStatements(bookCode: String, programCode: String, keys: [String])
+        -> [PipelineStatement]
+    {
         [
             PipelineStatement(
                 "SELECT book_id, tenant_id, chain_seq, chain_head, closed_through, created_at_us FROM relief.begin_purchase_import($1)",
@@ -57,7 +59,8 @@ extension Purchases {
                 "SELECT code, id FROM relief.accounts WHERE book_id = (SELECT id FROM relief.books WHERE code = $1) AND code IN ('901', '902')",
                 [bookCode], prepared: false),
             PipelineStatement(
-                "SELECT kind, code, id FROM relief.dimension_values WHERE tenant_id = $1", [MasterData.tenantID], prepared: false),
+                "SELECT kind, code, id FROM relief.dimension_values WHERE tenant_id = $1",
+                [MasterData.tenantID], prepared: false),
             PipelineStatement(
                 """
                 SELECT purchase_key FROM relief.purchases
@@ -67,21 +70,30 @@ extension Purchases {
     }
 
     /// The start of a bulk import from the results of ``bulkStartStatements(bookCode:programCode:keys:)``.
-    static func decodeBulkStart(_ results: [PostgresResult], bookCode: String) throws -> (start: BulkStart, existingKeys: Set<String>) {
+    static func decodeBulkStart(_ results: [PostgresResult], bookCode: String) throws -> (
+        start: BulkStart, existingKeys: Set<String>
+    ) {
         guard let book = results[0].rows.first else {
             throw SubsidyError(message: "relief.begin_purchase_import returned no row for book \(bookCode)")
         }
         var counters: [Int: Int] = [:]
-        for row in results[1].rows { counters[try row.decode(Int.self, at: 0)] = try row.decode(Int.self, at: 1) }
+        for row in results[1].rows {
+            counters[try row.decode(Int.self, at: 0)] = try row.decode(Int.self, at: 1)
+        }
         var accounts: [String: Int] = [:]
-        for row in results[2].rows { accounts[try row.decode(String.self, at: 0)] = try row.decode(Int.self, at: 1) }
+        for row in results[2].rows {
+            accounts[try row.decode(String.self, at: 0)] = try row.decode(Int.self, at: 1)
+        }
         var dimensions: [String: [String: Int]] = [:]
         for row in results[3].rows {
-            dimensions[try row.decode(String.self, at: 0), default: [:]][try row.decode(String.self, at: 1)] = try row.decode(Int.self, at: 2)
+            dimensions[try row.decode(String.self, at: 0), default: [:]][try row.decode(String.self, at: 1)] =
+                try row.decode(Int.self, at: 2)
         }
         let start = BulkStart(
-            bookCode: bookCode, chainSeq: try book.decode(Int64.self, at: 2), chainHead: try book.decode(PostgresBytes.self, at: 3).bytes,
-            createdAtMicroseconds: try book.decode(Int64.self, at: 5), voucherCounters: counters, accountIDs: accounts,
+            bookCode: bookCode, chainSeq: try book.decode(Int64.self, at: 2),
+            chainHead: try book.decode(PostgresBytes.self, at: 3).bytes,
+            createdAtMicroseconds: try book.decode(Int64.self, at: 5), voucherCounters: counters,
+            accountIDs: accounts,
             dimensionIDs: dimensions)
         return (start, Set(try results[4].rows.map { try $0.decode(String.self, at: 0) }))
     }
@@ -121,7 +133,8 @@ extension Purchases {
     /// encodes their rows. Throws when a draft breaks an entry invariant or names an account or
     /// dimension value the books do not have.
     static func stageChunk(
-        keys: ArraySlice<String>, groups: [String: [Int]], records: [PurchaseRowRecord], master: MasterSnapshot, program: ProgramContext,
+        keys: ArraySlice<String>, groups: [String: [Int]], records: [PurchaseRowRecord],
+        master: MasterSnapshot, program: ProgramContext,
         invoicesInUse: [String: String], actorName: String, start: BulkStart, chain: BulkChain
     ) throws -> StagedChunk {
         var chunk = StagedChunk()
@@ -129,7 +142,9 @@ extension Purchases {
         var text = CanonicalWriter()
         for key in keys {
             let lines = groups[key]!.map { records[$0] }
-            let judgments = lines.map { judge($0, master: master, program: program, invoiceUsedBy: invoicesInUse[$0.invoiceNumber]) }
+            let judgments = lines.map {
+                judge($0, master: master, program: program, invoiceUsedBy: invoicesInUse[$0.invoiceNumber])
+            }
             let draft = memorandumEntry(program: program, key: key, lines: lines, master: master)
             try draft.validate()
             chain.seq += 1
@@ -138,12 +153,15 @@ extension Purchases {
             chain.voucherCounters[period.yyyymm] = voucher
             text.reset()
             text.header(
-                bookCode: start.bookCode, seq: chain.seq, period: period, voucherNumber: voucher, date: draft.date, reversesSeq: nil,
-                createdAtMicroseconds: start.createdAtMicroseconds, createdBy: actorName, idempotencyKey: draft.idempotencyKey,
+                bookCode: start.bookCode, seq: chain.seq, period: period, voucherNumber: voucher,
+                date: draft.date, reversesSeq: nil,
+                createdAtMicroseconds: start.createdAtMicroseconds, createdBy: actorName,
+                idempotencyKey: draft.idempotencyKey,
                 description: draft.description)
             for (index, posting) in draft.postings.enumerated() {
                 text.posting(
-                    line: index + 1, accountCode: posting.accountCode, side: posting.side, amountFen: posting.amount.fen,
+                    line: index + 1, accountCode: posting.accountCode, side: posting.side,
+                    amountFen: posting.amount.fen,
                     dimensions: posting.dimensions, memo: posting.memo)
                 try stagePosting(posting, line: index + 1, seq: chain.seq, start: start, row: &row)
             }
@@ -156,7 +174,9 @@ extension Purchases {
             row.text(draft.description)
             row.bytea(chain.head)
             row.end(into: &chunk.entries)
-            stagePurchase(key: key, lines: lines, judgments: judgments, seq: chain.seq, master: master, row: &row, chunk: &chunk)
+            stagePurchase(
+                key: key, lines: lines, judgments: judgments, seq: chain.seq, master: master, row: &row,
+                chunk: &chunk)
             chunk.entryCount += 1
             chunk.postingCount += draft.postings.count
         }
@@ -166,9 +186,12 @@ extension Purchases {
         return chunk
     }
 
-    private static func stagePosting(_ posting: PostingDraft, line: Int, seq: Int64, start: BulkStart, row: inout CopyRow) throws {
+    private static func stagePosting(
+        _ posting: PostingDraft, line: Int, seq: Int64, start: BulkStart, row: inout CopyRow
+    ) throws {
         guard let account = start.accountIDs[posting.accountCode] else {
-            throw SubsidyError(message: "book \(start.bookCode) has no account \(posting.accountCode); nothing was imported")
+            throw SubsidyError(
+                message: "book \(start.bookCode) has no account \(posting.accountCode); nothing was imported")
         }
         row.integer(seq)
         row.integer(Int64(line))
@@ -176,7 +199,9 @@ extension Purchases {
         row.text(posting.side.rawValue)
         row.integer(posting.amount.fen)
         let d = posting.dimensions
-        for (kind, code) in zip(Dimensions.kinds, [d.enterprise, d.supplier, d.township, d.category, d.channel, d.program]) {
+        for (kind, code) in zip(
+            Dimensions.kinds, [d.enterprise, d.supplier, d.township, d.category, d.channel, d.program])
+        {
             guard let code else {
                 row.null()
                 continue
@@ -191,7 +216,8 @@ extension Purchases {
     }
 
     private static func stagePurchase(
-        key: String, lines: [PurchaseRowRecord], judgments: [Judgment], seq: Int64, master: MasterSnapshot, row: inout CopyRow,
+        key: String, lines: [PurchaseRowRecord], judgments: [Judgment], seq: Int64, master: MasterSnapshot,
+        row: inout CopyRow,
         chunk: inout StagedChunk
     ) {
         let first = lines[0]
@@ -226,29 +252,44 @@ extension Purchases {
 
     /// Stages `chunk` by COPY and moves it into the books; checks PostgreSQL's counts and chain
     /// head against the chunk's own. Throws (and so rolls the import back) on any difference.
-    static func writeStaged(_ t: isolated Connection, _ chunk: StagedChunk, bookCode: String, programID: Int, actorName: String) throws {
+    static func writeStaged(
+        _ t: isolated Connection, _ chunk: StagedChunk, bookCode: String, programID: Int, actorName: String
+    ) throws {
         let copied = [
-            try t.copyIn("COPY pg_temp.bulk_entries FROM STDIN") { try $0.append(encodedRows: chunk.entries) },
-            try t.copyIn("COPY pg_temp.bulk_postings FROM STDIN") { try $0.append(encodedRows: chunk.postings) },
-            try t.copyIn("COPY pg_temp.bulk_purchases FROM STDIN") { try $0.append(encodedRows: chunk.purchases) },
+            try t.copyIn("COPY pg_temp.bulk_entries FROM STDIN") {
+                try $0.append(encodedRows: chunk.entries)
+            },
+            try t.copyIn("COPY pg_temp.bulk_postings FROM STDIN") {
+                try $0.append(encodedRows: chunk.postings)
+            },
+            try t.copyIn("COPY pg_temp.bulk_purchases FROM STDIN") {
+                try $0.append(encodedRows: chunk.purchases)
+            },
             try t.copyIn("COPY pg_temp.bulk_lines FROM STDIN") { try $0.append(encodedRows: chunk.lines) },
         ]
         guard copied == [chunk.entryCount, chunk.postingCount, chunk.entryCount, chunk.lineCount] else {
-            throw SubsidyError(message: "PostgreSQL staged \(copied) rows for \(chunk.entryCount) purchases; nothing was imported")
+            throw SubsidyError(
+                message:
+                    "PostgreSQL staged \(copied) rows for \(chunk.entryCount) purchases; nothing was imported"
+            )
         }
         let moved = try t.query(
             "SELECT entries, postings, purchases, lines, chain_seq, chain_head FROM relief.post_staged_purchases($1, $2, $3)",
             [bookCode, programID, actorName]
         ).single()
         let counts = [
-            try moved.decode(Int.self, at: 0), try moved.decode(Int.self, at: 1), try moved.decode(Int.self, at: 2), try moved.decode(Int.self, at: 3),
+            try moved.decode(Int.self, at: 0), try moved.decode(Int.self, at: 1),
+            try moved.decode(Int.self, at: 2), try moved.decode(Int.self, at: 3),
         ]
         let head = try moved.decode(PostgresBytes.self, at: 5).bytes
         guard counts == [chunk.entryCount, chunk.postingCount, chunk.entryCount, chunk.lineCount],
             try moved.decode(Int64.self, at: 4) == chunk.lastSeq, head == chunk.lastHash
         else {
             throw LedgerError.chainMismatch(
-                seq: chunk.lastSeq, detail: "PostgreSQL moved \(counts) rows ending at head \(Chain.hex(head)); Swift staged \(chunk.entryCount) entries ending at \(Chain.hex(chunk.lastHash))")
+                seq: chunk.lastSeq,
+                detail:
+                    "PostgreSQL moved \(counts) rows ending at head \(Chain.hex(head)); Swift staged \(chunk.entryCount) entries ending at \(Chain.hex(chunk.lastHash))"
+            )
         }
     }
 }
@@ -335,9 +376,11 @@ struct BulkImport: Sendable {
         _ t: isolated Connection, dimensions: PipelineStatement?, summary: inout ImportSummary,
         progress: @Sendable (_ done: Int, _ total: Int) -> Void
     ) throws {
-        let statements = Purchases.bulkStartStatements(bookCode: program.bookCode, programCode: program.code, keys: keys)
+        let statements = Purchases.bulkStartStatements(
+            bookCode: program.bookCode, programCode: program.code, keys: keys)
         let results = try t.pipeline((dimensions.map { [$0] } ?? []) + statements)
-        let (start, existing) = try Purchases.decodeBulkStart(Array(results.suffix(statements.count)), bookCode: program.bookCode)
+        let (start, existing) = try Purchases.decodeBulkStart(
+            Array(results.suffix(statements.count)), bookCode: program.bookCode)
         let newKeys = keys.filter { !existing.contains($0) }
         summary.unchanged = existing.count
         let chain = Purchases.BulkChain(start)
@@ -346,7 +389,8 @@ struct BulkImport: Sendable {
         let stage: @Sendable (Int) throws -> Purchases.StagedChunk = { [self] index in
             try Purchases.stageChunk(
                 keys: newKeys[chunks[index]], groups: groups, records: records, master: master,
-                program: program, invoicesInUse: invoicesInUse, actorName: actorName, start: start, chain: chain)
+                program: program, invoicesInUse: invoicesInUse, actorName: actorName, start: start,
+                chain: chain)
         }
         // Each chunk is staged on a thread of its own while PostgreSQL moves the one before.
         let prefetcher = Prefetcher(count: chunkCount, depth: 2, name: "relief.import.bulk", make: stage)
@@ -354,7 +398,8 @@ struct BulkImport: Sendable {
         var written = 0
         for _ in 0..<chunkCount {
             guard let chunk = try prefetcher.next() else { break }
-            try Purchases.writeStaged(t, chunk, bookCode: program.bookCode, programID: program.id, actorName: actorName)
+            try Purchases.writeStaged(
+                t, chunk, bookCode: program.bookCode, programID: program.id, actorName: actorName)
             summary.created += chunk.entryCount
             summary.entriesPosted += chunk.entryCount
             summary.ineligibleLines += chunk.ineligibleLines
@@ -362,7 +407,9 @@ struct BulkImport: Sendable {
             progress(written, newKeys.count)
         }
         guard written == newKeys.count else {
-            throw SubsidyError(message: "the bulk import wrote \(written) of \(newKeys.count) purchases; nothing was imported")
+            throw SubsidyError(
+                message:
+                    "the bulk import wrote \(written) of \(newKeys.count) purchases; nothing was imported")
         }
     }
 }
