@@ -177,7 +177,10 @@ public enum Purchases {
         let groups = Dictionary(grouping: records.indices, by: { records[$0].key })
         var seenKeys = Set<String>()
         let keysInOrder = records.map(\.key).filter { seenKeys.insert($0).inserted }
-        let reads = readStatements(programCode: programCode, records: records, keys: keysInOrder)
+        // Whether the role may take the bulk path is asked only when the file could take it: a
+        // web purchase of one line is not charged the query.
+        let asksForBulk = path == .bulk || (path == .automatic && keysInOrder.count >= bulkMinimumPurchases)
+        let reads = readStatements(programCode: programCode, records: records, keys: keysInOrder, asksForBulk: asksForBulk)
         // Inside the caller's transaction (the web app's, as its user) the import writes there
         // directly, without a savepoint: every caller lets an import error roll the whole
         // transaction back.
@@ -205,7 +208,7 @@ public enum Purchases {
             let newKeys = keysInOrder.filter { !existingKeys.contains($0) }
             summary.unchanged = existingKeys.count
             let invoicesInUse = usedInvoices
-            let mayBulk = try results[7].single().decode(Bool.self, at: 0)
+            let mayBulk = try asksForBulk && results[7].single().decode(Bool.self, at: 0)
             if path == .bulk && !mayBulk {
                 throw SubsidyError(message: "this role may not use the bulk import path (relief.post_staged_purchases)")
             }
@@ -265,8 +268,9 @@ public enum Purchases {
     }
 
     /// What an import reads before it writes, as one pipeline: the program, the master data
-    /// (four queries), the file's keys already recorded, and its invoices already in use.
-    static func readStatements(programCode: String, records: [PurchaseRowRecord], keys: [String]) -> [PipelineStatement] {
+    /// (four queries), the file's keys already recorded, its invoices already in use, and when
+    /// `asksForBulk`, whether the role may take the bulk path.
+    static func readStatements(programCode: String, records: [PurchaseRowRecord], keys: [String], asksForBulk: Bool) -> [PipelineStatement] {
         [ProgramContext.statement(code: programCode)] + MasterSnapshot.statements(for: records) + [
             PipelineStatement(
                 """
@@ -277,11 +281,12 @@ public enum Purchases {
             PipelineStatement(
                 "SELECT invoice_number, purchase_key FROM relief.invoices_in_use((SELECT id FROM relief.programs WHERE code = $1), $2::text[])",
                 [programCode, PostgresArray.text(Array(Set(records.map(\.invoiceNumber))))], prepared: true),
-            // Whether this role may take the bulk path (relief_app may, a clerk may not).
-            PipelineStatement(
-                "SELECT has_function_privilege('relief.post_staged_purchases(text, integer, text)', 'EXECUTE')", [], prepared: true),
-        ]
+        ] + (asksForBulk ? [bulkPrivilegeStatement] : [])
     }
+
+    /// Whether this role may take the bulk path (relief_app may, a clerk may not).
+    static let bulkPrivilegeStatement = PipelineStatement(
+        "SELECT has_function_privilege('relief.post_staged_purchases(text, integer, text)', 'EXECUTE')", [], prepared: true)
 
     /// References, consistency of each purchase's header fields, closed months, and invoices
     /// used twice within the file.
