@@ -37,29 +37,26 @@ public struct CopyWriter {
         var start = 0
         while start < bytes.count {
             let end = min(start + Connection.copyChunkBytes, bytes.count)
-            let code = bytes[start..<end].withUnsafeBufferPointer { chunk in
-                chunk.baseAddress!.withMemoryRebound(to: CChar.self, capacity: chunk.count) {
-                    PQputCopyData(conn, $0, Int32(chunk.count))
-                }
-            }
-            if code != 1 {
-                throw PostgresError(kind: .copy, message: "COPY send failed: " + String(cString: PQerrorMessage(conn)))
-            }
+            if bytes[start..<end].withUnsafeBufferPointer(put) != 1 { throw sendFailure() }
             start = end
         }
     }
 
     mutating func flush() throws(PostgresError) {
         guard !buffer.isEmpty else { return }
-        let code = buffer.withUnsafeBufferPointer { bytes in
-            bytes.baseAddress!.withMemoryRebound(to: CChar.self, capacity: bytes.count) {
-                PQputCopyData(conn, $0, Int32(bytes.count))
-            }
-        }
-        if code != 1 {
-            throw PostgresError(kind: .copy, message: "COPY send failed: " + String(cString: PQerrorMessage(conn)))
-        }
+        if buffer.withUnsafeBufferPointer(put) != 1 { throw sendFailure() }
         buffer.removeAll(keepingCapacity: true)
+    }
+
+    /// Sends `bytes` (not empty) as one CopyData message; libpq's result code (1 when queued).
+    private func put(_ bytes: UnsafeBufferPointer<UInt8>) -> Int32 {
+        bytes.baseAddress!.withMemoryRebound(to: CChar.self, capacity: bytes.count) {
+            PQputCopyData(conn, $0, Int32(bytes.count))
+        }
+    }
+
+    private func sendFailure() -> PostgresError {
+        PostgresError(kind: .copy, message: "COPY send failed: " + String(cString: PQerrorMessage(conn)))
     }
 }
 

@@ -5,11 +5,11 @@ import ReliefCore
 /// The bulk path of a purchase import (migration 0024): Swift numbers, resolves and hashes each
 /// chunk on the prefetcher's thread, COPY stages its rows in temporary tables, and
 /// `relief.post_staged_purchases` moves them into the books, recomputing every hash and running
-/// every trigger of the books. Used for relief_app's imports of at least
-/// ``Purchases/bulkMinimumPurchases`` new purchases; a clerk's import (row-level security) and
+/// every trigger of the books. Used for relief_app's imports of files of at least
+/// ``Purchases/bulkMinimumPurchases`` purchases; a clerk's import (row-level security) and
 /// small ones go through `post_entries`.
 extension Purchases {
-    /// New purchases from which an import takes the bulk path (when the role may).
+    /// Purchases in a file from which its import takes the bulk path (when the role may).
     public static let bulkMinimumPurchases = 1_024
     /// Purchases staged and moved per `post_staged_purchases` call.
     public static let bulkChunkPurchases = 8_192
@@ -44,7 +44,8 @@ extension Purchases {
 
     /// What a bulk import reads once it holds the book's lock: the chain (``beginStatement``),
     /// the voucher counters, the two memorandum accounts, the dimension values, and the file's
-    /// keys already recorded (read again under the lock: another import may have committed since).
+    /// keys already recorded (read under the lock: another import may have committed since the file
+    /// was checked).
     static func bulkStartStatements(bookCode: String, programCode: String, keys: [String])
         -> [PipelineStatement]
     {
@@ -61,11 +62,7 @@ extension Purchases {
             PipelineStatement(
                 "SELECT kind, code, id FROM relief.dimension_values WHERE tenant_id = $1",
                 [MasterData.tenantID], prepared: false),
-            PipelineStatement(
-                """
-                SELECT purchase_key FROM relief.purchases
-                WHERE program_id = (SELECT id FROM relief.programs WHERE code = $1) AND purchase_key = ANY ($2::text[])
-                """, [programCode, PostgresArray.text(keys)], prepared: true),
+            existingKeysStatement(programCode: programCode, keys: keys),
         ]
     }
 
@@ -141,10 +138,9 @@ extension Purchases {
         var row = CopyRow()
         var text = CanonicalWriter()
         for key in keys {
-            let lines = groups[key]!.map { records[$0] }
-            let judgments = lines.map {
-                judge($0, master: master, program: program, invoiceUsedBy: invoicesInUse[$0.invoiceNumber])
-            }
+            let (lines, judgments) = judgedLines(
+                key, groups: groups, records: records, master: master, program: program,
+                invoicesInUse: invoicesInUse)
             let draft = memorandumEntry(program: program, key: key, lines: lines, master: master)
             try draft.validate()
             chain.seq += 1
@@ -180,7 +176,7 @@ extension Purchases {
             chunk.entryCount += 1
             chunk.postingCount += draft.postings.count
         }
-        chunk.postings = row.take(\.postings)
+        chunk.postings = row.takePostings()
         chunk.lastSeq = chain.seq
         chunk.lastHash = chain.head
         return chunk
@@ -242,8 +238,8 @@ extension Purchases {
             row.integer(line.amount.fen)
             row.text(judgment.isEligible ? "t" : "f")
             // Reason codes are upper-case letters and digits: an array literal needs no quoting.
-            row.text("{" + judgment.reasons.map(\.code.rawValue).joined(separator: ",") + "}")
-            row.text(judgment.reasons.map(\.message).joined(separator: "；"))
+            row.text("{" + reasonCodes(judgment) + "}")
+            row.text(reasonText(judgment))
             row.end(into: &chunk.lines)
             chunk.lineCount += 1
             if !judgment.isEligible { chunk.ineligibleLines += 1 }
@@ -343,16 +339,15 @@ struct CopyRow {
 
     /// Ends the row being built and appends it to ``postings``.
     mutating func endPosting() {
-        current.append(0x0a)
-        postings.append(contentsOf: current)
-        current.removeAll(keepingCapacity: true)
-        fields = 0
+        var buffer = takePostings()  // moved out and back: no copy of the buffer
+        end(into: &buffer)
+        postings = buffer
     }
 
-    /// Takes the buffer at `path`, leaving it empty.
-    mutating func take(_ path: WritableKeyPath<CopyRow, [UInt8]>) -> [UInt8] {
-        let taken = self[keyPath: path]
-        self[keyPath: path] = []
+    /// The postings collected so far, leaving none.
+    mutating func takePostings() -> [UInt8] {
+        let taken = postings
+        postings = []
         return taken
     }
 }
@@ -361,7 +356,6 @@ struct CopyRow {
 /// file: the book locked and read, then chunk after chunk staged on the prefetcher's thread and
 /// moved on the connection's.
 struct BulkImport: Sendable {
-    var fileName: String
     /// The file's purchase keys in file order, each once.
     var keys: [String]
     var groups: [String: [Int]]

@@ -152,8 +152,8 @@ public enum Purchases {
     /// Which way an import writes: through `post_entries` and INSERTs, or staged by COPY and
     /// moved by `post_staged_purchases` (``BulkPurchases``).
     enum WritePath: Sendable {
-        /// The bulk path for at least ``bulkMinimumPurchases`` new purchases when the role may
-        /// use it, `post_entries` otherwise.
+        /// The bulk path for a file of at least ``bulkMinimumPurchases`` purchases when the role
+        /// may use it, `post_entries` otherwise.
         case automatic
         /// Always `post_entries` (tests compare the two).
         case postEntries
@@ -186,7 +186,7 @@ public enum Purchases {
         // transaction back.
         try c.withinTransaction { t in
             // One round trip for everything read before writing (ProgramContext, MasterSnapshot,
-            // the keys already there, the invoices in use).
+            // the invoices in use, and the keys already there or whether the bulk path is open).
             let results = try t.pipeline(reads)
             let program = try ProgramContext.decode(results[0], code: programCode)
             let master = try MasterSnapshot.decode(Array(results[1...4]))
@@ -194,31 +194,34 @@ public enum Purchases {
             if !problems.isEmpty {
                 throw ImportErrors(fileName: fileName, problems: problems.sorted { ($0.line ?? 0, $0.column ?? "") < ($1.line ?? 0, $1.column ?? "") })
             }
-            let existingKeys = Set(try results[5].rows.map { try $0.decode(String.self, at: 0) })
             var usedInvoices: [String: String] = [:]
-            for row in results[6].rows {
+            for row in results[5].rows {
                 usedInvoices[try row.decode(String.self, at: 0)] = try row.decode(String.self, at: 1)
             }
             let townships = Set(records.compactMap { master.products[$0.productCode]?.originTownship ?? master.suppliers[$0.supplierCreditCode]?.township })
             // Sent with the first chunk's entries, which need them.
             var dimensions: PipelineStatement? = MasterData.ensureDimensionsStatement(
                 [("program", program.code)] + Set(records.map(\.channel)).map { ("channel", $0) } + townships.map { ("township", $0) })
-            // Judged and drafted a chunk at a time, so that memory holds one chunk's entries, not
-            // the whole file's.
-            let newKeys = keysInOrder.filter { !existingKeys.contains($0) }
-            summary.unchanged = existingKeys.count
             let invoicesInUse = usedInvoices
-            let mayBulk = try asksForBulk && results[7].single().decode(Bool.self, at: 0)
+            let mayBulk = try asksForBulk && results[6].single().decode(Bool.self, at: 0)
             if path == .bulk && !mayBulk {
                 throw SubsidyError(message: "this role may not use the bulk import path (relief.post_staged_purchases)")
             }
-            if path == .bulk || (path == .automatic && mayBulk && newKeys.count >= bulkMinimumPurchases) {
+            if mayBulk {
+                // The bulk path reads the keys already there itself, once it holds the book's lock.
                 let bulk = BulkImport(
-                    fileName: fileName, keys: keysInOrder, groups: groups, records: records, master: master, program: program,
+                    keys: keysInOrder, groups: groups, records: records, master: master, program: program,
                     invoicesInUse: invoicesInUse, actorName: actorName)
                 try bulk.write(t, dimensions: dimensions, summary: &summary, progress: progress)
                 return
             }
+            let existing = existingKeysStatement(programCode: programCode, keys: keysInOrder)
+            let existingRows = asksForBulk ? try t.query(existing.sql, existing.parameters, prepared: existing.prepared) : results[6]
+            let existingKeys = Set(try existingRows.rows.map { try $0.decode(String.self, at: 0) })
+            // Judged and drafted a chunk at a time, so that memory holds one chunk's entries, not
+            // the whole file's.
+            let newKeys = keysInOrder.filter { !existingKeys.contains($0) }
+            summary.unchanged = existingKeys.count
             let chunkCount = (newKeys.count + importChunkPurchases - 1) / importChunkPurchases
             let prepare: @Sendable (Int) -> PreparedChunk = { chunk in
                 let keys = newKeys[chunk * importChunkPurchases..<min((chunk + 1) * importChunkPurchases, newKeys.count)]
@@ -268,20 +271,26 @@ public enum Purchases {
     }
 
     /// What an import reads before it writes, as one pipeline: the program, the master data
-    /// (four queries), the file's keys already recorded, its invoices already in use, and when
-    /// `asksForBulk`, whether the role may take the bulk path.
+    /// (four queries), its invoices already in use, and last either the file's keys already
+    /// recorded or, when `asksForBulk`, whether the role may take the bulk path (which reads the
+    /// keys itself under the book's lock).
     static func readStatements(programCode: String, records: [PurchaseRowRecord], keys: [String], asksForBulk: Bool) -> [PipelineStatement] {
         [ProgramContext.statement(code: programCode)] + MasterSnapshot.statements(for: records) + [
-            PipelineStatement(
-                """
-                SELECT purchase_key FROM relief.purchases
-                WHERE program_id = (SELECT id FROM relief.programs WHERE code = $1) AND purchase_key = ANY ($2::text[])
-                """, [programCode, PostgresArray.text(keys)], prepared: true),
             // Through a function: a clerk's row-level security hides other enterprises' purchases.
             PipelineStatement(
                 "SELECT invoice_number, purchase_key FROM relief.invoices_in_use((SELECT id FROM relief.programs WHERE code = $1), $2::text[])",
                 [programCode, PostgresArray.text(Array(Set(records.map(\.invoiceNumber))))], prepared: true),
-        ] + (asksForBulk ? [bulkPrivilegeStatement] : [])
+            asksForBulk ? bulkPrivilegeStatement : existingKeysStatement(programCode: programCode, keys: keys),
+        ]
+    }
+
+    /// Which of `keys` the program's purchases already have.
+    static func existingKeysStatement(programCode: String, keys: [String]) -> PipelineStatement {
+        PipelineStatement(
+            """
+            SELECT purchase_key FROM relief.purchases
+            WHERE program_id = (SELECT id FROM relief.programs WHERE code = $1) AND purchase_key = ANY ($2::text[])
+            """, [programCode, PostgresArray.text(keys)], prepared: true)
     }
 
     /// Whether this role may take the bulk path (relief_app may, a clerk may not).
@@ -367,6 +376,25 @@ public enum Purchases {
             description: "\(enterpriseName)采购 \(first.channel) 发票\(first.invoiceNumber)", postings: postings)
     }
 
+    /// The lines of purchase `key`, in file order, each with its judgment.
+    static func judgedLines(
+        _ key: String, groups: [String: [Int]], records: [PurchaseRowRecord], master: MasterSnapshot, program: ProgramContext,
+        invoicesInUse: [String: String]
+    ) -> (lines: [PurchaseRowRecord], judgments: [Judgment]) {
+        let lines = groups[key]!.map { records[$0] }
+        return (lines, lines.map { judge($0, master: master, program: program, invoiceUsedBy: invoicesInUse[$0.invoiceNumber]) })
+    }
+
+    /// A judgment's reason codes, comma-separated, as a line stores them (`reason_codes`).
+    static func reasonCodes(_ judgment: Judgment) -> String {
+        judgment.reasons.map(\.code.rawValue).joined(separator: ",")
+    }
+
+    /// A judgment's reasons in words, as a line stores them (`reasons`).
+    static func reasonText(_ judgment: Judgment) -> String {
+        judgment.reasons.map(\.message).joined(separator: "；")
+    }
+
     /// One chunk of an import made ready to write: judged, drafted, its `post_entries` call and
     /// the inserts of its purchases and lines. Only the entries' ids are missing: PostgreSQL
     /// gives them when the entries are posted.
@@ -391,8 +419,8 @@ public enum Purchases {
         invoicesInUse: [String: String], actorName: String
     ) -> PreparedChunk {
         let items = keys.map { key in
-            let lines = groups[key]!.map { records[$0] }
-            return (key: key, lines: lines, judgments: lines.map { judge($0, master: master, program: program, invoiceUsedBy: invoicesInUse[$0.invoiceNumber]) })
+            let (lines, judgments) = judgedLines(key, groups: groups, records: records, master: master, program: program, invoicesInUse: invoicesInUse)
+            return (key: key, lines: lines, judgments: judgments)
         }
         let drafts = items.map { memorandumEntry(program: program, key: $0.key, lines: $0.lines, master: master) }
         let statements = insertStatements(program: program, items: items, master: master, actorName: actorName)
@@ -464,8 +492,8 @@ public enum Purchases {
                 units.append(line.unit)
                 prices.append(String(line.unitPrice.tenThousandthsOfYuan))
                 amounts.append(String(line.amount.fen))
-                codes.append(judgment.reasons.map(\.code.rawValue).joined(separator: ","))
-                reasons.append(judgment.reasons.map(\.message).joined(separator: "；"))
+                codes.append(reasonCodes(judgment))
+                reasons.append(reasonText(judgment))
             }
         }
         let lines = PipelineStatement(
