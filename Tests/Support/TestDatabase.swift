@@ -5,6 +5,10 @@ public import Postgres
 /// A real PostgreSQL for integration tests: the server named by `DATABASE_URL` / `PGHOST` /
 /// `PGSERVICE` when set, otherwise a throwaway cluster this process starts with initdb/pg_ctl and
 /// stops at exit. Each test gets a database of its own, so tests run in parallel safely.
+///
+/// On the throwaway cluster, the databases a run creates are named after its process
+/// (`rt_<pid>_…`) and dropped at exit; a run also drops what runs that died left behind, so the
+/// cluster does not grow from run to run.
 public enum TestDatabase {
     /// Where the throwaway cluster lives: one per user and checkout (reused across runs, stopped at
     /// exit), so test runs in two worktrees never stop each other's server.
@@ -23,7 +27,13 @@ public enum TestDatabase {
             return environment["DATABASE_URL"] ?? ""
         }
         let conninfo = try EmbeddedPostgres(home: home).start()
-        atexit { try? EmbeddedPostgres(home: TestDatabase.home).stop() }
+        try? dropDatabases(conninfo: conninfo) { owner in owner.map { !isAlive($0) } ?? true }
+        atexit {
+            let embedded = EmbeddedPostgres(home: TestDatabase.home)
+            let own = Int(getpid())
+            try? dropDatabases(conninfo: embedded.connectionString) { owner in owner == own }
+            try? embedded.stop()
+        }
         return conninfo
     }
 
@@ -34,7 +44,8 @@ public enum TestDatabase {
     public static func fresh(_ label: String) async throws -> ConnectionConfiguration {
         let base = try serverConninfo()
         let safe = label.lowercased().map { $0.isLetter || $0.isNumber ? $0 : "_" }
-        let name = "rt_" + String(safe.prefix(30)) + "_" + UUID().uuidString.prefix(8).lowercased()
+        let name =
+            "rt_\(getpid())_" + String(safe.prefix(30)) + "_" + UUID().uuidString.prefix(8).lowercased()
         let admin = try await Connection.connect(ConnectionConfiguration(conninfo: base))
         do {
             try await admin.run { c in _ = try c.execute("CREATE DATABASE \(name)") }
@@ -44,6 +55,52 @@ public enum TestDatabase {
             throw error
         }
         return ConnectionConfiguration(conninfo: withDatabase(base, name))
+    }
+
+    /// The most test databases one clean-up drops (a run creates about 400).
+    static let dropLimit = 5_000
+
+    /// Drops the test databases (`rt_…`) of the throwaway cluster for which `shouldDrop` of their
+    /// creating process id holds (nil: a name from before ids were in names), through the
+    /// cluster's own psql, since this runs at exit where nothing may be awaited.
+    public static func dropDatabases(conninfo: String, where shouldDrop: (Int?) -> Bool) throws {
+        let psql = try EmbeddedPostgres(home: home).programPath(named: "psql")
+        let listing = try runPsql(
+            psql, [conninfo, "-XAtq", "-c", #"SELECT datname FROM pg_database WHERE datname LIKE 'rt\_%'"#])
+        let names = listing.split(separator: "\n").map(String.init).filter {
+            shouldDrop(creatorProcess(ofDatabase: $0))
+        }
+        for batch in stride(from: 0, to: min(names.count, dropLimit), by: 50) {
+            let drops = names[batch..<min(batch + 50, names.count)].flatMap {
+                ["-c", "DROP DATABASE IF EXISTS \"\($0.replacingOccurrences(of: "\"", with: "\"\""))\" WITH (FORCE)"]
+            }
+            _ = try runPsql(psql, [conninfo, "-Xq"] + drops)
+        }
+    }
+
+    /// The process id in a test database's name (`rt_<pid>_…`), nil for an older name.
+    public static func creatorProcess(ofDatabase name: String) -> Int? {
+        let parts = name.split(separator: "_", maxSplits: 2)
+        guard parts.count == 3, parts[0] == "rt" else { return nil }
+        return Int(parts[1])
+    }
+
+    /// Whether a process with this id exists (signal 0 checks without sending anything).
+    public static func isAlive(_ pid: Int) -> Bool {
+        kill(pid_t(pid), 0) == 0 || errno == EPERM
+    }
+
+    private static func runPsql(_ path: String, _ arguments: [String]) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: path)
+        process.arguments = arguments
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return String(decoding: data, as: UTF8.self)
     }
 
     /// `conninfo` pointed at another database (keyword form or postgres:// URI).
