@@ -25,11 +25,14 @@ struct TestDatabaseCleanupTests {
         defer { Task { await admin.close() } }
         try await admin.run { c in _ = try c.execute("CREATE DATABASE \(leftover)") }
 
-        try TestDatabase.dropDatabases(conninfo: base) { owner in owner.map { !TestDatabase.isAlive($0) } ?? false }
+        try TestDatabase.dropDatabases(conninfo: base) { owner in
+            owner.map { !TestDatabase.isAlive($0) } ?? false
+        }
 
         let remaining = try await admin.run { c in
             try c.query(
-                "SELECT datname FROM pg_database WHERE datname = ANY($1::text[])", ["{\(leftover),\(ownName)}"]
+                "SELECT datname FROM pg_database WHERE datname = ANY($1::text[])",
+                ["{\(leftover),\(ownName)}"]
             ).rows.map { try $0.decode(String.self, at: 0) }
         }
         #expect(remaining == [ownName])

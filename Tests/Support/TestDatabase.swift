@@ -72,7 +72,10 @@ public enum TestDatabase {
         }
         for batch in stride(from: 0, to: min(names.count, dropLimit), by: 50) {
             let drops = names[batch..<min(batch + 50, names.count)].flatMap {
-                ["-c", "DROP DATABASE IF EXISTS \"\($0.replacingOccurrences(of: "\"", with: "\"\""))\" WITH (FORCE)"]
+                [
+                    "-c",
+                    "DROP DATABASE IF EXISTS \"\($0.replacingOccurrences(of: "\"", with: "\"\""))\" WITH (FORCE)",
+                ]
             }
             _ = try runPsql(psql, [conninfo, "-Xq"] + drops)
         }
