@@ -46,7 +46,7 @@ struct ChainBatch: Sendable {
         }
         entries.append(Entry(
             seq: entry.seq, period: entry.period, voucherNumber: entry.voucherNumber, date: entry.date,
-            textEnd: text.bytes.count, hashEnd: hashes.count, postingsEnd: postings.count))
+            textEnd: text.count, hashEnd: hashes.count, postingsEnd: postings.count))
     }
 
     /// Appends the entry of an entries COPY row (``JournalStream/entriesCopyQuery(bookID:)``)
@@ -71,17 +71,12 @@ struct ChainBatch: Sendable {
                 }
                 for index in rows.indices {
                     guard let account = lookups.accountCodeBytes.range(Int64(rows[index].accountID)), let side = rows[index].side else { continue }
-                    text.beginPosting(
-                        line: rows[index].line, accountCode: UnsafeBufferPointer(rebasing: accountCodes[account]), side: side,
-                        amountFen: rows[index].amountFen)
                     let d = rows[index].dimensions
-                    text.field(utf8: code(d.0))
-                    text.field(utf8: code(d.1))
-                    text.field(utf8: code(d.2))
-                    text.field(utf8: code(d.3))
-                    text.field(utf8: code(d.4))
-                    text.field(utf8: code(d.5))
-                    text.endPosting(memo: rows[index].memo)
+                    let dimensions = (code(d.0), code(d.1), code(d.2), code(d.3), code(d.4), code(d.5))
+                    let accountCode = UnsafeBufferPointer(rebasing: accountCodes[account])
+                    text.posting(
+                        line: rows[index].line, accountCode: accountCode, side: side, amountFen: rows[index].amountFen,
+                        dimensions: dimensions, memo: rows[index].memo)
                     postings.append(Posting(accountID: rows[index].accountID, isDebit: side == .debit, isRed: isRed, amountFen: rows[index].amountFen))
                 }
             }
@@ -89,7 +84,7 @@ struct ChainBatch: Sendable {
         if let hash = fields.bytes(10, in: row) { hashes.append(contentsOf: hash) }
         entries.append(Entry(
             seq: head.seq, period: head.period, voucherNumber: head.voucherNumber, date: head.date,
-            textEnd: text.bytes.count, hashEnd: hashes.count, postingsEnd: postings.count))
+            textEnd: text.count, hashEnd: hashes.count, postingsEnd: postings.count))
     }
 }
 

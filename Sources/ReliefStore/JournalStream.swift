@@ -118,16 +118,16 @@ public enum JournalStream {
         func append(_ entry: consuming ExportEntry) throws {
             entries += 1
             writer.append(entry)
-            if writer.bytes.count >= chunkBytes { try hand() }
+            if writer.count >= chunkBytes { try hand() }
         }
         try read(
             c, bookCode: bookCode, periods: nil, exportEntry: append,
             entryRow: { row, fields, lookups, rows in
                 entries += 1
                 writeCSVRows(entryRow: row, fields, lookups: lookups, postings: rows, into: &writer)
-                if writer.bytes.count >= chunkBytes { try hand() }
+                if writer.count >= chunkBytes { try hand() }
             })
-        if !writer.bytes.isEmpty { try hand() }
+        if writer.count > 0 { try hand() }
         return entries
     }
 

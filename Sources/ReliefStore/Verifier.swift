@@ -206,7 +206,7 @@ public enum Verifier {
 
         /// Checks the entries of `batch` one by one, in chain order.
         mutating func check(_ batch: ChainBatch, closes: [Int64: [(period: Int, head: [UInt8])]], report: inout VerificationReport) {
-            batch.text.bytes.withUnsafeBufferPointer { text in
+            batch.text.withBytes { text in
                 batch.hashes.withUnsafeBufferPointer { hashes in
                     batch.entries.withUnsafeBufferPointer { entries in
                         batch.postings.withUnsafeBufferPointer { postings in

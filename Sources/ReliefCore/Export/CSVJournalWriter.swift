@@ -42,12 +42,15 @@ public protocol ByteJournalWriter {
     /// Bytes after the last entry.
     mutating func footerBytes() throws(JournalEncodingError) -> [UInt8]
     /// Appends the bytes of one entry to `buffer`: ``entryBytes(_:)`` without an array per entry.
-    mutating func appendEntryBytes(_ entry: ExportEntry, to buffer: inout [UInt8]) throws(JournalEncodingError)
+    mutating func appendEntryBytes(_ entry: ExportEntry, to buffer: inout [UInt8])
+        throws(JournalEncodingError)
 }
 
 extension ByteJournalWriter {
     /// ``entryBytes(_:)`` appended.
-    public mutating func appendEntryBytes(_ entry: ExportEntry, to buffer: inout [UInt8]) throws(JournalEncodingError) {
+    public mutating func appendEntryBytes(_ entry: ExportEntry, to buffer: inout [UInt8])
+        throws(JournalEncodingError)
+    {
         buffer += try entryBytes(entry)
     }
 }
@@ -131,7 +134,9 @@ public struct CSVJournalWriter: JournalWriter, ByteJournalWriter, Sendable {
 
     /// UTF-8 rows straight into `buffer`, with the writer's scratch cells reused (perf of a 2M-row
     /// export: an array per entry and three per call were a tenth of the formatting thread).
-    public mutating func appendEntryBytes(_ entry: ExportEntry, to buffer: inout [UInt8]) throws(JournalEncodingError) {
+    public mutating func appendEntryBytes(_ entry: ExportEntry, to buffer: inout [UInt8])
+        throws(JournalEncodingError)
+    {
         guard encoding == .utf8BOM else {
             buffer += try encode(self.entry(entry))
             return
@@ -163,7 +168,9 @@ public struct CSVJournalWriter: JournalWriter, ByteJournalWriter, Sendable {
         appendRows(entry, to: &bytes, head: &scratch.head, tail: &scratch.tail)
     }
 
-    private static func appendRows(_ entry: ExportEntry, to bytes: inout [UInt8], head: inout CSVCells, tail: inout CSVCells) {
+    private static func appendRows(
+        _ entry: ExportEntry, to bytes: inout [UInt8], head: inout CSVCells, tail: inout CSVCells
+    ) {
         head.integer(entry.seq)
         head.comma()
         head.period(entry.period)
@@ -200,7 +207,9 @@ public struct CSVJournalWriter: JournalWriter, ByteJournalWriter, Sendable {
     }
 
     /// One posting's row: the entry's `head` cells, the posting's, the entry's `tail` cells.
-    private static func appendRow(_ posting: ExportPosting, to row: inout CSVCells, head: borrowing CSVCells, tail: borrowing CSVCells) {
+    private static func appendRow(
+        _ posting: ExportPosting, to row: inout CSVCells, head: borrowing CSVCells, tail: borrowing CSVCells
+    ) {
         row.bytes.append(contentsOf: head.bytes)
         row.integer(Int64(posting.line))
         row.comma()
@@ -256,96 +265,194 @@ public struct CSVJournalWriter: JournalWriter, ByteJournalWriter, Sendable {
 /// then ``posting(line:accountCode:accountName:side:amountFen:isRed:dimensions:memo:)`` for each
 /// posting in line order; the rows accumulate in ``bytes``.
 public struct CSVRowsWriter: Sendable {
-    /// The rows written since the last ``reset()``.
-    public var bytes: [UInt8] { row.bytes }
-    private var row = CSVCells(capacity: 1 << 16)
-    private var head = CSVCells()
-    private var tail = CSVCells()
+    /// The six dimension codes of a posting as UTF-8 bytes, in ``Dimensions/ordered`` order (nil: none).
+    public typealias DimensionBytes = CanonicalWriter.DimensionBytes
+
+    private var rows = ByteOutput(capacity: 1 << 16)
+    /// The entry's cells before and after each posting's, written once per entry.
+    private var head = ByteOutput(capacity: 256)
+    private var tail = ByteOutput(capacity: 256)
     private static let hexDigits = Array("0123456789abcdef".utf8)
+
+    /// The rows written since the last ``reset()`` (a copy).
+    public var bytes: [UInt8] { rows.array }
+
+    /// How many bytes of rows were written since the last ``reset()``.
+    public var count: Int { rows.count }
 
     /// An empty writer.
     public init() {}
 
     /// Empties ``bytes``, keeping its capacity.
-    public mutating func reset() { row.bytes.removeAll(keepingCapacity: true) }
+    public mutating func reset() { rows.removeAll() }
 
     /// Appends the rows of `entry`, as ``CSVJournalWriter/appendRows(_:to:)`` writes them.
     public mutating func append(_ entry: ExportEntry) {
-        CSVJournalWriter.appendRows(entry, to: &row.bytes)
+        var entryRows: [UInt8] = []
+        CSVJournalWriter.appendRows(entry, to: &entryRows)
+        entryRows.withUnsafeBufferPointer { rows.append($0) }
     }
+
+    /// The most bytes of an entry's cells before a posting's besides the description: seven
+    /// numbers of at most 20 bytes (chain position, the period's year and month, voucher number,
+    /// the date's year, month and day), eight separators, the description's two quotes.
+    static let headFixedBytes = 7 * 20 + 8 + 2
+
+    /// The most bytes of an entry's cells after a posting's besides its two texts and hash: the
+    /// reversed chain position, four commas, two pairs of quotes, the line end.
+    static let tailFixedBytes = 20 + 4 + 4 + 2
 
     /// The entry's cells, written before and after each of its postings' cells. `hash` is the
     /// stored hash's bytes, written as lower-case hex.
     public mutating func beginEntry(
-        seq: Int64, period: Period, voucherNumber: Int, date: LocalDate, description: UnsafeBufferPointer<UInt8>,
-        reversesSeq: Int64?, createdBy: UnsafeBufferPointer<UInt8>, idempotencyKey: UnsafeBufferPointer<UInt8>,
+        seq: Int64, period: Period, voucherNumber: Int, date: LocalDate,
+        description: UnsafeBufferPointer<UInt8>,
+        reversesSeq: Int64?, createdBy: UnsafeBufferPointer<UInt8>,
+        idempotencyKey: UnsafeBufferPointer<UInt8>,
         hash: UnsafeBufferPointer<UInt8>
     ) {
-        head.bytes.removeAll(keepingCapacity: true)
-        tail.bytes.removeAll(keepingCapacity: true)
-        head.integer(seq)
-        head.comma()
-        head.period(period)
-        head.byte(UInt8(ascii: "/"))
-        head.integer(Int64(voucherNumber))
-        head.comma()
-        head.padded(date.year, width: 4)
-        head.byte(UInt8(ascii: "-"))
-        head.padded(date.month, width: 2)
-        head.byte(UInt8(ascii: "-"))
-        head.padded(date.day, width: 2)
-        head.comma()
-        CSV.appendField(utf8: description, to: &head.bytes)
-        head.comma()
-        tail.comma()
-        if let reversesSeq { tail.integer(reversesSeq) }
-        tail.comma()
-        CSV.appendField(utf8: createdBy, to: &tail.bytes)
-        tail.comma()
-        CSV.appendField(utf8: idempotencyKey, to: &tail.bytes)
-        tail.comma()
-        for byte in hash {
-            tail.byte(Self.hexDigits[Int(byte >> 4)])
-            tail.byte(Self.hexDigits[Int(byte & 0x0f)])
+        head.removeAll()
+        tail.removeAll()
+        head.write(maximum: Self.headFixedBytes + 2 * description.count) { c in
+            c.integer(seq)
+            c.byte(0x2C)
+            c.csvPadded(period.year, width: 4)
+            c.byte(UInt8(ascii: "-"))
+            c.csvPadded(period.month, width: 2)
+            c.byte(UInt8(ascii: "/"))
+            c.integer(Int64(voucherNumber))
+            c.byte(0x2C)
+            c.csvPadded(date.year, width: 4)
+            c.byte(UInt8(ascii: "-"))
+            c.csvPadded(date.month, width: 2)
+            c.byte(UInt8(ascii: "-"))
+            c.csvPadded(date.day, width: 2)
+            c.byte(0x2C)
+            c.csvField(description)
+            c.byte(0x2C)
         }
-        tail.byte(0x0D)
-        tail.byte(0x0A)
+        tail.write(maximum: Self.tailFixedBytes + 2 * (createdBy.count + idempotencyKey.count + hash.count)) {
+            c in
+            c.byte(0x2C)
+            if let reversesSeq { c.integer(reversesSeq) }
+            c.byte(0x2C)
+            c.csvField(createdBy)
+            c.byte(0x2C)
+            c.csvField(idempotencyKey)
+            c.byte(0x2C)
+            for byte in hash {
+                c.byte(Self.hexDigits[Int(byte >> 4)])
+                c.byte(Self.hexDigits[Int(byte & 0x0f)])
+            }
+            c.byte(0x0D)
+            c.byte(0x0A)
+        }
     }
+
+    /// The most bytes of a posting's own cells besides its texts: the line (20), the side (3),
+    /// the amount (22), the red flag (3), twelve commas, two quotes around each of the nine texts.
+    static let postingFixedBytes = 20 + 3 + 22 + 3 + 12 + 2 * 9
 
     /// One posting's row of the entry begun last. `dimensions` are the six codes in
     /// ``Dimensions/ordered`` order, nil for none.
     public mutating func posting(
-        line: Int, accountCode: UnsafeBufferPointer<UInt8>, accountName: UnsafeBufferPointer<UInt8>, side: Side, amountFen: Int64,
-        isRed: Bool, dimensions: (UnsafeBufferPointer<UInt8>?, UnsafeBufferPointer<UInt8>?, UnsafeBufferPointer<UInt8>?,
-                                  UnsafeBufferPointer<UInt8>?, UnsafeBufferPointer<UInt8>?, UnsafeBufferPointer<UInt8>?),
-        memo: String?
+        line: Int, accountCode: UnsafeBufferPointer<UInt8>, accountName: UnsafeBufferPointer<UInt8>,
+        side: Side, amountFen: Int64,
+        isRed: Bool, dimensions: DimensionBytes, memo: String?
     ) {
-        row.bytes.append(contentsOf: head.bytes)
-        row.integer(Int64(line))
-        row.comma()
-        CSV.appendField(utf8: accountCode, to: &row.bytes)
-        row.comma()
-        CSV.appendField(utf8: accountName, to: &row.bytes)
-        row.comma()
-        row.bytes.append(contentsOf: side == .debit ? CSVCells.debit : CSVCells.credit)
-        row.comma()
-        row.money(amountFen)
-        row.comma()
-        row.bytes.append(contentsOf: isRed ? CSVCells.yes : CSVCells.no)
-        cell(dimensions.0)
-        cell(dimensions.1)
-        cell(dimensions.2)
-        cell(dimensions.3)
-        cell(dimensions.4)
-        cell(dimensions.5)
-        row.optional(memo)
-        row.bytes.append(contentsOf: tail.bytes)
+        guard let memo else {
+            return posting(
+                line: line, accountCode: accountCode, accountName: accountName, side: side,
+                amountFen: amountFen,
+                isRed: isRed, dimensions: dimensions, memoBytes: nil)
+        }
+        UTF8Bytes.with(memo) {
+            posting(
+                line: line, accountCode: accountCode, accountName: accountName, side: side,
+                amountFen: amountFen,
+                isRed: isRed, dimensions: dimensions, memoBytes: $0)
+        }
     }
 
-    /// A comma, then the cell (empty for nil).
-    private mutating func cell(_ field: UnsafeBufferPointer<UInt8>?) {
-        row.comma()
-        if let field { CSV.appendField(utf8: field, to: &row.bytes) }
+    private mutating func posting(
+        line: Int, accountCode: UnsafeBufferPointer<UInt8>, accountName: UnsafeBufferPointer<UInt8>,
+        side: Side, amountFen: Int64,
+        isRed: Bool, dimensions d: DimensionBytes, memoBytes memo: UnsafeBufferPointer<UInt8>?
+    ) {
+        let textBytes =
+            accountCode.count + accountName.count + (d.0?.count ?? 0) + (d.1?.count ?? 0) + (d.2?.count ?? 0)
+            + (d.3?.count ?? 0) + (d.4?.count ?? 0) + (d.5?.count ?? 0) + (memo?.count ?? 0)
+        let maximum = head.count + tail.count + Self.postingFixedBytes + 2 * textBytes
+        head.withBytes { head in
+            tail.withBytes { tail in
+                rows.write(maximum: maximum) { c in
+                    c.append(head)
+                    c.integer(Int64(line))
+                    c.byte(0x2C)
+                    c.csvField(accountCode)
+                    c.byte(0x2C)
+                    c.csvField(accountName)
+                    c.byte(0x2C)
+                    c.append(side == .debit ? CSVCells.debit : CSVCells.credit)
+                    c.byte(0x2C)
+                    c.money(amountFen)
+                    c.byte(0x2C)
+                    c.append(isRed ? CSVCells.yes : CSVCells.no)
+                    c.csvCell(d.0)
+                    c.csvCell(d.1)
+                    c.csvCell(d.2)
+                    c.csvCell(d.3)
+                    c.csvCell(d.4)
+                    c.csvCell(d.5)
+                    c.csvCell(memo)
+                    c.append(tail)
+                }
+            }
+        }
+    }
+}
+
+extension ByteCursor {
+    /// A comma, then the cell (empty for nil): at most 3 + 2 × its bytes.
+    @inline(__always)
+    mutating func csvCell(_ field: UnsafeBufferPointer<UInt8>?) {
+        byte(0x2C)
+        if let field { csvField(field) }
+    }
+
+    /// ``CSV/appendField(utf8:to:)``: at most 2 + 2 × its bytes.
+    @inline(__always)
+    mutating func csvField(_ utf8: UnsafeBufferPointer<UInt8>) {
+        guard utf8.contains(where: { $0 == 0x2C || $0 == 0x22 || $0 == 0x0A || $0 == 0x0D }) else {
+            append(utf8)
+            return
+        }
+        byte(0x22)
+        for value in utf8 {
+            if value == 0x22 { byte(0x22) }
+            byte(value)
+        }
+        byte(0x22)
+    }
+
+    /// ``CSVCells/padded(_:width:)``: at most max(`width`, 20) bytes.
+    mutating func csvPadded(_ value: Int, width: Int) {
+        guard value >= 0 else {
+            let text = Array(String(value).utf8)
+            for _ in 0..<max(0, width - text.count) { byte(UInt8(ascii: "0")) }
+            append(text)
+            return
+        }
+        decimal(UInt64(value), width: width)
+    }
+
+    /// ``CSVCells/money(_:)``: at most 22 bytes.
+    mutating func money(_ fen: Int64) {
+        if fen < 0 { byte(UInt8(ascii: "-")) }
+        let magnitude = fen.magnitude
+        decimal(magnitude / 100)
+        byte(UInt8(ascii: "."))
+        decimal(magnitude % 100, width: 2)
     }
 }
 

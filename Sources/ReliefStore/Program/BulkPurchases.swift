@@ -161,7 +161,8 @@ extension Purchases {
                     dimensions: posting.dimensions, memo: posting.memo)
                 try stagePosting(posting, line: index + 1, seq: chain.seq, start: start, row: &row)
             }
-            chain.head = Chain.next(previous: chain.head, canonicalBytes: text.bytes)
+            let previous = chain.head
+            text.withBytes { Chain.next(previous: previous, canonicalBytes: $0, into: &chain.head) }
             row.integer(chain.seq)
             row.integer(Int64(period.yyyymm))
             row.integer(Int64(voucher))
