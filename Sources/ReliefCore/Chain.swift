@@ -121,7 +121,7 @@ public struct CanonicalWriter: Sendable {
         UnsafeBufferPointer<UInt8>?, UnsafeBufferPointer<UInt8>?, UnsafeBufferPointer<UInt8>?
     )
 
-    private var output = ByteOutput(capacity: 1_024)
+    private var output: ByteOutput
 
     /// The text written since the last ``reset()`` (a copy: hot paths use ``withBytes(_:)``).
     public var bytes: [UInt8] { output.array }
@@ -129,8 +129,8 @@ public struct CanonicalWriter: Sendable {
     /// How many bytes were written since the last ``reset()``.
     public var count: Int { output.count }
 
-    /// An empty writer.
-    public init() {}
+    /// An empty writer with room for `capacity` bytes before it grows.
+    public init(capacity: Int = 1_024) { output = ByteOutput(capacity: capacity) }
 
     /// Calls `body` with the text written since the last ``reset()``.
     public func withBytes<T>(_ body: (UnsafeBufferPointer<UInt8>) throws -> T) rethrows -> T {

@@ -27,7 +27,10 @@ struct ChainBatch: Sendable {
     }
 
     /// The entries' canonical texts, one after another.
-    var text = CanonicalWriter()
+    var text: CanonicalWriter
+
+    /// An empty batch with room for `textBytes` of canonical text before it grows.
+    init(textBytes: Int = 1_024) { text = CanonicalWriter(capacity: textBytes) }
     /// The entries' stored hashes, one after another (32 bytes each unless tampered with).
     var hashes: [UInt8] = []
     /// The entries in chain order.

@@ -87,7 +87,9 @@ public enum JournalStream {
         }
         func hand() throws {
             let full = batch
-            batch = ChainBatch()
+            // Room for as much text as the batch before: growing from empty cost a zero-filled
+            // doubling and a copy, nine times a batch.
+            batch = ChainBatch(textBytes: full.text.count + full.text.count / 8)
             try body(full)
         }
         try read(
