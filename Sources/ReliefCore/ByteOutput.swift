@@ -115,10 +115,10 @@ struct ByteCursor {
     }
 
     /// The last `count` decimal digits of `value`, the last digit written first, by index from
-    /// the cursor. A first version walked a second pointer backwards from the end; in release
-    /// builds (Swift 6.3.1) some of its digit stores were lost (debug builds were right), which
-    /// `relief verify` caught as wrong hashes on every entry. Not understood; this form is
-    /// checked in release by the release smoke run (scripts/release-smoke).
+    /// the cursor. A first version walked a second pointer backwards from the end; Swift 6.3.1's
+    /// optimizer drops some of those stores (docs/toolchain/lost-stores.swift reproduces it), so
+    /// release builds wrote zero bytes where digits belonged. The release smoke run
+    /// (scripts/release-smoke) fails on such a build.
     @inline(__always)
     private mutating func writeDigits(_ value: UInt64, count: Int) {
         var rest = value
