@@ -160,15 +160,21 @@ struct PageTests {
     /// (the kept monthly totals, under the same row-level security as the purchases).
     @Test func theDashboardOpensOnTheLatestMonthTheUserCanSee() async throws {
         let fixture = try await WebFixture.make("pagelatest")
-        let other = try #require(fixture.data.enterprises.rows.map { $0.cells[0] }.first { $0 != fixture.clerkEnterprise })
-        let july = fixture.purchaseTable(key: "LATEST-7", invoice: "79100007", date: "2020-07-15", enterprise: other)
-        _ = try await fixture.admin.run { c in try Purchases.importPurchases(c, july, programCode: Demo.programCode, actorName: "test") }
+        let codes = fixture.data.enterprises.rows.map { $0.cells[0] }
+        let other = try #require(codes.first { $0 != fixture.clerkEnterprise })
+        let july = fixture.purchaseTable(
+            key: "LATEST-7", invoice: "79100007", date: "2020-07-15", enterprise: other)
+        _ = try await fixture.admin.run { c in
+            try Purchases.importPurchases(c, july, programCode: Demo.programCode, actorName: "test")
+        }
         try await fixture.test { client in
             let (finance, _) = try await Browser.signIn(
-                client, login: WebFixture.login(.financePreparer), password: WebFixture.passwords[.financePreparer]!)
+                client, login: WebFixture.login(.financePreparer),
+                password: WebFixture.passwords[.financePreparer]!)
             #expect(try await finance.get("/").text.contains("完成率排名 · 截至 2020-07"))
             let (clerk, _) = try await Browser.signIn(
-                client, login: WebFixture.login(.enterpriseClerk), password: WebFixture.passwords[.enterpriseClerk]!)
+                client, login: WebFixture.login(.enterpriseClerk),
+                password: WebFixture.passwords[.enterpriseClerk]!)
             let page = try await clerk.get("/").text
             #expect(page.contains("截至 2020-05"))
             #expect(!page.contains("2020-07"))
