@@ -30,7 +30,7 @@ struct ByteOutput: Sendable {
         let start = count
         let written = storage.withUnsafeMutableBufferPointer { buffer -> Int in
             let base = buffer.baseAddress! + start
-            var cursor = ByteCursor(position: base)
+            var cursor = ByteCursor(position: base, end: base + maximum)
             body(&cursor)
             return cursor.position - base
         }
@@ -60,15 +60,19 @@ struct ByteOutput: Sendable {
     }
 }
 
-/// Where the next byte of a ``ByteOutput/write(maximum:_:)`` stretch goes. The stretch's bound
-/// is checked once, after it is written; nothing is checked per byte.
+/// Where the next byte of a ``ByteOutput/write(maximum:_:)`` stretch goes. In release builds the
+/// stretch's bound is checked once, after it is written; debug builds (the tests) also check each
+/// write against it before it happens (`assert`), so an overrun stops there, not after the fact.
 struct ByteCursor {
     /// The next byte's address.
     var position: UnsafeMutablePointer<UInt8>
+    /// Just past the last byte the stretch may write.
+    let end: UnsafeMutablePointer<UInt8>
 
     /// One byte.
     @inline(__always)
     mutating func byte(_ value: UInt8) {
+        assert(position < end, "a stretch overran its bound")
         position.pointee = value
         position += 1
     }
@@ -77,6 +81,7 @@ struct ByteCursor {
     @inline(__always)
     mutating func append(_ bytes: UnsafeBufferPointer<UInt8>) {
         guard let start = bytes.baseAddress, bytes.count > 0 else { return }
+        assert(end - position >= bytes.count, "a stretch overran its bound")
         position.update(from: start, count: bytes.count)
         position += bytes.count
     }
@@ -121,6 +126,7 @@ struct ByteCursor {
     /// (scripts/release-smoke) fails on such a build.
     @inline(__always)
     private mutating func writeDigits(_ value: UInt64, count: Int) {
+        assert(end - position >= count, "a stretch overran its bound")
         var rest = value
         var index = count
         while index > 0 {
