@@ -107,7 +107,7 @@ struct BenchRun {
                 + "p99 \(BenchReport.format(postP99, digits: 2)) ms · \(BenchReport.format(share * 100, digits: 1))% of (a) at \(BenchHTTP.connections) clients · "
                 + "target ≥ 50% and p99 ≤ 25 ms \(BenchReport.verdict(share >= 0.5 && postP99 <= 25))")
         report.line(
-            "  GET / (finance dashboard): \(BenchReport.format(http.dashboard.perSecond)) requests/s, p50 \(BenchReport.format(http.dashboard.percentileMilliseconds(0.5), digits: 2)) ms, "
+            "  GET / (finance dashboard, opened on the latest month with purchases): \(BenchReport.format(http.dashboard.perSecond)) requests/s, p50 \(BenchReport.format(http.dashboard.percentileMilliseconds(0.5), digits: 2)) ms, "
                 + "p99 \(BenchReport.format(http.dashboard.percentileMilliseconds(0.99), digits: 2)) ms")
         if plan.httpOnly { return }
         try await reportTimings(&report, database: database, admin: admin, template: template)
