@@ -25,18 +25,13 @@ struct ByteOutput: Sendable {
     /// Writes one stretch of at most `maximum` bytes through `body`'s cursor.
     @inline(__always)
     mutating func write(maximum: Int, _ body: (inout ByteCursor) -> Void) {
-        precondition(maximum >= 0, "a stretch has a non-negative bound")
         if storage.count - count < maximum { grow(toHold: count + maximum) }
         let start = count
-        let written = storage.withUnsafeMutableBufferPointer { buffer -> Int in
-            let base = buffer.baseAddress! + start
-            var cursor = ByteCursor(position: base, end: base + maximum)
-            body(&cursor)
-            return cursor.position - base
-        }
-        // After the write, not before: a stretch longer than its bound has already overrun.
-        precondition(written <= maximum, "a stretch of \(written) bytes overran its bound of \(maximum)")
-        count = start + written
+        count =
+            start
+            + storage.withUnsafeMutableBufferPointer {
+                ByteCursor.write($0, at: start, maximum: maximum, body)
+            }
     }
 
     /// Appends bytes as they are.
@@ -60,6 +55,21 @@ struct ByteOutput: Sendable {
     }
 }
 
+extension [UInt8] {
+    /// Appends at most `maximum` bytes written through a ``ByteCursor``, as a ``ByteOutput``
+    /// stretch is written: for the writers that build an array (the CSV cells of an
+    /// ``ExportEntry``), so that digits, quoting and amounts have one implementation.
+    mutating func write(maximum: Int, _ body: (inout ByteCursor) -> Void) {
+        guard maximum > 0 else { return }
+        let start = count
+        append(contentsOf: repeatElement(0, count: maximum))
+        let written = withUnsafeMutableBufferPointer {
+            ByteCursor.write($0, at: start, maximum: maximum, body)
+        }
+        removeLast(maximum - written)
+    }
+}
+
 /// Where the next byte of a ``ByteOutput/write(maximum:_:)`` stretch goes. In release builds the
 /// stretch's bound is checked once, after it is written; debug builds (the tests) also check each
 /// write against it before it happens (`assert`), so an overrun stops there, not after the fact.
@@ -68,6 +78,24 @@ struct ByteCursor {
     var position: UnsafeMutablePointer<UInt8>
     /// Just past the last byte the stretch may write.
     let end: UnsafeMutablePointer<UInt8>
+
+    /// Runs `body` on a cursor at `start` of `buffer`, which has room for `maximum` bytes from
+    /// there; returns how many it wrote.
+    @inline(__always)
+    static func write(
+        _ buffer: UnsafeMutableBufferPointer<UInt8>, at start: Int, maximum: Int,
+        _ body: (inout ByteCursor) -> Void
+    ) -> Int {
+        precondition(
+            start >= 0 && maximum >= 0 && buffer.count - start >= maximum, "a stretch needs its room")
+        let base = buffer.baseAddress! + start
+        var cursor = ByteCursor(position: base, end: base + maximum)
+        body(&cursor)
+        let written = cursor.position - base
+        // After the write, not before: a stretch longer than its bound has already overrun.
+        precondition(written <= maximum, "a stretch of \(written) bytes overran its bound of \(maximum)")
+        return written
+    }
 
     /// One byte.
     @inline(__always)

@@ -167,15 +167,6 @@ public enum CSV {
 
     /// ``appendField(_:to:)`` from the field's UTF-8 bytes.
     static func appendField(utf8: UnsafeBufferPointer<UInt8>, to bytes: inout [UInt8]) {
-        guard utf8.contains(where: { $0 == 0x2C || $0 == 0x22 || $0 == 0x0A || $0 == 0x0D }) else {
-            bytes.append(contentsOf: utf8)
-            return
-        }
-        bytes.append(0x22)
-        for byte in utf8 {
-            if byte == 0x22 { bytes.append(0x22) }
-            bytes.append(byte)
-        }
-        bytes.append(0x22)
+        bytes.write(maximum: 2 + 2 * utf8.count) { $0.csvField(utf8) }
     }
 }

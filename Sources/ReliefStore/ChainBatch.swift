@@ -28,15 +28,15 @@ struct ChainBatch: Sendable {
 
     /// The entries' canonical texts, one after another.
     var text: CanonicalWriter
-
-    /// An empty batch with room for `textBytes` of canonical text before it grows.
-    init(textBytes: Int = 1_024) { text = CanonicalWriter(capacity: textBytes) }
     /// The entries' stored hashes, one after another (32 bytes each unless tampered with).
     var hashes: [UInt8] = []
     /// The entries in chain order.
     var entries: [Entry] = []
     /// The entries' postings in line order, one entry's after another's.
     var postings: [Posting] = []
+
+    /// An empty batch with room for `textBytes` of canonical text before it grows.
+    init(textBytes: Int = 1_024) { text = CanonicalWriter(capacity: textBytes) }
 
     /// Appends `entry`, read by another path than the two COPY streams.
     mutating func append(_ entry: borrowing ExportEntry) {

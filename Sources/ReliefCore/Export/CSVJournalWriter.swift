@@ -420,7 +420,8 @@ extension ByteCursor {
         if let field { csvField(field) }
     }
 
-    /// ``CSV/appendField(utf8:to:)``: at most 2 + 2 × its bytes.
+    /// A CSV field: as is, or in double quotes with quotes doubled when it holds a comma, quote,
+    /// CR or LF (``CSV/appendField(utf8:to:)`` writes through this): at most 2 + 2 × its bytes.
     @inline(__always)
     mutating func csvField(_ utf8: UnsafeBufferPointer<UInt8>) {
         guard utf8.contains(where: { $0 == 0x2C || $0 == 0x22 || $0 == 0x0A || $0 == 0x0D }) else {
@@ -435,7 +436,8 @@ extension ByteCursor {
         byte(0x22)
     }
 
-    /// ``CSVCells/padded(_:width:)``: at most max(`width`, 20) bytes.
+    /// The calendar's zero padding (`pad` in Calendar.swift): the decimal text of `value`, zeros
+    /// in front up to `width` characters (a minus sign counts): at most max(`width`, 20) bytes.
     mutating func csvPadded(_ value: Int, width: Int) {
         guard value >= 0 else {
             let text = Array(String(value).utf8)
@@ -446,7 +448,7 @@ extension ByteCursor {
         decimal(UInt64(value), width: width)
     }
 
-    /// ``CSVCells/money(_:)``: at most 22 bytes.
+    /// ``Money/plain``: `-` for negatives, yuan, `.`, two digits of fen: at most 22 bytes.
     mutating func money(_ fen: Int64) {
         if fen < 0 { byte(UInt8(ascii: "-")) }
         let magnitude = fen.magnitude
@@ -485,37 +487,13 @@ struct CSVCells {
 
     /// `String(value)`.
     mutating func integer(_ value: Int64) {
-        if value < 0 { bytes.append(UInt8(ascii: "-")) }
-        digits(value.magnitude, width: 1)
-    }
-
-    /// The decimal digits of `value`, zero-padded to at least `width`.
-    mutating func digits(_ value: UInt64, width: Int) {
-        var divisor: UInt64 = 1
-        var count = 1
-        while divisor <= value / 10 {
-            divisor *= 10
-            count += 1
-        }
-        if count < width { for _ in count..<width { bytes.append(UInt8(ascii: "0")) } }
-        var rest = value
-        repeat {
-            bytes.append(UInt8(ascii: "0") + UInt8(rest / divisor))
-            rest %= divisor
-            divisor /= 10
-        } while divisor > 0
+        bytes.write(maximum: 20) { $0.integer(value) }
     }
 
     /// The calendar's zero padding (`pad` in Calendar.swift): the decimal text of `value`, zeros
     /// in front up to `width` characters (a minus sign counts).
     mutating func padded(_ value: Int, width: Int) {
-        guard value >= 0 else {
-            let text = String(value)
-            for _ in 0..<max(0, width - text.utf8.count) { bytes.append(UInt8(ascii: "0")) }
-            bytes.append(contentsOf: text.utf8)
-            return
-        }
-        digits(UInt64(value), width: width)
+        bytes.write(maximum: max(20, width)) { $0.csvPadded(value, width: width) }
     }
 
     /// ``Period/description``: `YYYY-MM`.
@@ -527,11 +505,7 @@ struct CSVCells {
 
     /// ``Money/plain``: `-` for negatives, yuan, `.`, two digits of fen.
     mutating func money(_ fen: Int64) {
-        if fen < 0 { bytes.append(UInt8(ascii: "-")) }
-        let magnitude = fen.magnitude
-        digits(magnitude / 100, width: 1)
-        bytes.append(UInt8(ascii: "."))
-        digits(magnitude % 100, width: 2)
+        bytes.write(maximum: 22) { $0.money(fen) }
     }
 }
 
