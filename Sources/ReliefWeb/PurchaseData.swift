@@ -194,15 +194,37 @@ struct PurchaseLineListing: Sendable, Encodable {
 /// Purchase queries. They carry no enterprise filter for clerks: run under ``Access/asUser``,
 /// row-level security returns only the clerk's own enterprise's rows.
 enum PurchaseQueries {
-    static let select = """
+    static let select = columns + """
+         FROM relief.purchases p JOIN relief.programs g ON g.id = p.program_id
+        """ + details
+
+    /// What ``line(_:)`` reads, in its order (`p` a purchase, then ``details``).
+    static let columns = """
         SELECT p.purchase_key, e.credit_code, e.name, s.credit_code, s.name, p.purchase_date::text, p.channel, p.purpose,
                p.invoice_number, p.invoice_date::text, p.seller_tax_id, p.created_by,
                l.line, pr.code, pr.name, l.quantity::text, l.unit, l.unit_price, l.amount_fen, l.eligible,
                array_to_string(l.reason_codes, ','), l.reasons
-        FROM relief.purchases p JOIN relief.programs g ON g.id = p.program_id
+        """
+
+    /// The purchase `p`'s enterprise, supplier, lines and products.
+    static let details = """
+
         JOIN relief.enterprises e ON e.id = p.enterprise_id JOIN relief.suppliers s ON s.id = p.supplier_id
         JOIN relief.purchase_lines l ON l.purchase_id = p.id JOIN relief.products pr ON pr.id = l.product_id
         """
+
+    /// Purchases by key: one probe of the unique (program, key) index per key. With
+    /// `purchase_key = ANY ($2)` PostgreSQL's generic plan for a clerk read every purchase of
+    /// the clerk's enterprise instead (row-level security's `enterprise_id = acting_enterprise()`,
+    /// estimated at a few rows, through `purchases_by_enterprise`, then the keys as a filter):
+    /// 1.0–1.8 ms per group of the API's purchases at 15,000 purchases, growing with the
+    /// enterprise's books. `OFFSET 0` keeps each key's lookup a subquery of its own.
+    static let byKeys = columns + """
+         FROM (SELECT DISTINCT unnest($2::text[])) AS k(key)
+        CROSS JOIN LATERAL (
+            SELECT x.* FROM relief.purchases x
+            WHERE x.program_id = (SELECT id FROM relief.programs WHERE code = $1) AND x.purchase_key = k.key OFFSET 0) p
+        """ + details
 
     static func line(_ row: PostgresRow) throws -> PurchaseLineListing {
         let quantityText = try row.decode(String.self, at: 15)
@@ -230,7 +252,7 @@ enum PurchaseQueries {
     /// Several purchases by key, in one query: those found (and not hidden by RLS), by key.
     static func purchases(_ c: isolated Connection, programCode: String, keys: [String]) throws -> [String: PurchaseView] {
         let rows = try c.query(
-            select + " WHERE g.code = $1 AND p.purchase_key = ANY ($2::text[]) ORDER BY p.purchase_key, l.line",
+            byKeys + " ORDER BY p.purchase_key, l.line",
             [programCode, PostgresArray.text(keys)], prepared: true
         ).rows
         var byKey: [String: [PostgresRow]] = [:]

@@ -284,12 +284,21 @@ public enum Purchases {
         ]
     }
 
-    /// Which of `keys` the program's purchases already have.
+    /// Which of `keys` the program's purchases already have: one probe of the unique (program,
+    /// key) index per key. With `purchase_key = ANY ($2)` PostgreSQL's generic plan for a clerk
+    /// read every purchase of the clerk's enterprise instead (row-level security's
+    /// `enterprise_id = acting_enterprise()`, estimated at a few rows, through
+    /// `purchases_by_enterprise`, then the keys as a filter): 1.0–1.8 ms per group of the API's
+    /// purchases at 15,000 purchases, growing with the enterprise's books. `OFFSET 0` keeps each
+    /// key's lookup a subquery of its own. The keys are distinct (a file's, or a group's); a
+    /// bulk import's million keys take as long as with `= ANY` (0.95 s against 1.04 s).
     static func existingKeysStatement(programCode: String, keys: [String]) -> PipelineStatement {
         PipelineStatement(
             """
-            SELECT purchase_key FROM relief.purchases
-            WHERE program_id = (SELECT id FROM relief.programs WHERE code = $1) AND purchase_key = ANY ($2::text[])
+            SELECT p.purchase_key FROM unnest($2::text[]) AS k(key)
+            CROSS JOIN LATERAL (
+                SELECT x.purchase_key FROM relief.purchases x
+                WHERE x.program_id = (SELECT id FROM relief.programs WHERE code = $1) AND x.purchase_key = k.key OFFSET 0) p
             """, [programCode, PostgresArray.text(keys)], prepared: true)
     }
 
