@@ -17,9 +17,14 @@ enum ChildProcess {
     /// starts with no signal blocked and default handlers, whatever this process's threads block,
     /// so it answers SIGINT/SIGTERM as in production. Returns the pid; the caller waits for it.
     static func spawn(_ arguments: [String], databaseURL: String, outputPath: String?) throws -> pid_t {
-        let executable = Self.executable
         var environment = ProcessInfo.processInfo.environment
         environment["DATABASE_URL"] = databaseURL
+        return try spawn(program: Self.executable, arguments, environment: environment, outputPath: outputPath)
+    }
+
+    /// Spawns `program ARGUMENTS` (an absolute path) with `environment`, standard input and output
+    /// as in ``spawn(_:databaseURL:outputPath:)``. Returns the pid; the caller waits for it.
+    static func spawn(program executable: String, _ arguments: [String], environment: [String: String], outputPath: String?) throws -> pid_t {
         let argv = ([executable] + arguments).map { strdup($0) } + [nil]
         let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer {

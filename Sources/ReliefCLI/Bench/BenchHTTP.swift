@@ -7,7 +7,8 @@ import ReliefStore
 import ReliefWeb
 
 /// (f) The web app under concurrent connections: purchase POSTs through the JSON API and the
-/// finance dashboard page, served in this process on a free port and driven by AsyncHTTPClient.
+/// finance dashboard page, served in this process on a free port and driven by wrk when it is
+/// installed (``BenchWrk``), else by AsyncHTTPClient in this process.
 struct BenchHTTP {
     /// Concurrent connections of the HTTP phase.
     static let connections = 16
@@ -17,6 +18,11 @@ struct BenchHTTP {
     static let warmUpSeconds = 1
     /// Added to a warm-up client's index for its keys and invoices (two digits in an invoice).
     static let warmUpSlotOffset = 50
+    /// wrk's slots (each of its threads adds its index): warm-up, then measured.
+    static let wrkWarmUpSlot = 70
+    static let wrkSlot = 80
+    /// Stands for the invoice number in the body handed to wrk's script.
+    static let invoicePlaceholder = "RELIEF-BENCH-INVOICE"
     /// The most attempts to read the bound port (the server starts in the background).
     static let startPollLimit = 500
 
@@ -25,8 +31,12 @@ struct BenchHTTP {
     let admin: Connection
 
     struct Result {
-        var post: LatencySample
-        var dashboard: LatencySample
+        /// Which client drove the figures.
+        var client: String
+        var post: HTTPFigures
+        var dashboard: HTTPFigures
+        /// With wrk: the in-process client's POSTs in the seconds after, as runs before wrk measured.
+        var inProcessPost: HTTPFigures?
     }
 
     func run() async throws -> Result {
@@ -59,12 +69,20 @@ struct BenchHTTP {
                 request.headers.add(name: "Authorization", value: "Bearer \(token)")
                 request.headers.add(name: "Content-Type", value: "application/json")
                 request.headers.add(name: "Idempotency-Key", value: "BENCH-HTTP-\(slot)-\(n)")
-                request.body = .bytes(ByteBuffer(bytes: purchase(slot, n)))
+                request.body = .bytes(ByteBuffer(bytes: purchase(String(format: "9%02d%017d", slot, n))))
                 let response = try await client.execute(request, timeout: .seconds(30))
                 let body = try await response.body.collect(upTo: 1 << 20)
                 guard response.status.code == 201 else {
                     throw Failure(description: "relief bench: POST /api/v1/purchases answered \(response.status.code): \(String(buffer: body).prefix(300))")
                 }
+            }
+            if let wrk = BenchWrk.find() {
+                let result = try await driveWithWrk(wrk, base: base, token: token, cookie: cookie, purchase: purchase)
+                let inProcess = try await measure { slot, n in try await postOne(slot, n) }
+                try await client.shutdown()
+                server.cancel()
+                _ = await server.result
+                return Result(client: result.client, post: result.post, dashboard: result.dashboard, inProcessPost: HTTPFigures(inProcess))
             }
             // Unmeasured: the client's connections, the server's pool and its prepared statements.
             _ = try await BenchClock.measure(clients: Self.connections, seconds: Self.warmUpSeconds) { slot, n in
@@ -84,7 +102,8 @@ struct BenchHTTP {
             try await client.shutdown()
             server.cancel()
             _ = await server.result
-            return Result(post: post, dashboard: dashboard)
+            return Result(
+                client: "AsyncHTTPClient in this process (wrk not installed)", post: HTTPFigures(post), dashboard: HTTPFigures(dashboard), inProcessPost: nil)
         } catch {
             try? await client.shutdown()
             server.cancel()
@@ -93,9 +112,32 @@ struct BenchHTTP {
         }
     }
 
+    /// The POSTs (after unmeasured ones) and the dashboard GETs, each a wrk run.
+    private func driveWithWrk(
+        _ wrk: BenchWrk, base: String, token: String, cookie: String, purchase: @Sendable (String) -> [UInt8]
+    ) async throws -> (client: String, post: HTTPFigures, dashboard: HTTPFigures) {
+        let body = String(decoding: purchase(Self.invoicePlaceholder), as: UTF8.self).components(separatedBy: Self.invoicePlaceholder)
+        guard body.count == 2 else { throw Failure(description: "relief bench: the purchase body does not hold its invoice once") }
+        let folder = NSTemporaryDirectory()
+        var post = BenchWrk.Load(
+            url: base + "/api/v1/purchases", connections: Self.connections, seconds: Self.warmUpSeconds,
+            headers: [("Authorization", "Bearer \(token)"), ("Content-Type", "application/json")], body: (body[0], body[1]),
+            slot: Self.wrkWarmUpSlot, expectedStatus: 201)
+        _ = try await wrk.run(post, folder: folder)
+        post.seconds = plan.runSeconds
+        post.slot = Self.wrkSlot
+        let posted = try await wrk.run(post, folder: folder)
+        let dashboard = BenchWrk.Load(
+            url: base + "/", connections: Self.connections, seconds: plan.runSeconds, headers: [("Cookie", cookie)], body: nil, slot: 0,
+            expectedStatus: 200)
+        let shown = try await wrk.run(dashboard, folder: folder)
+        return ("wrk (\(wrk.executable), a separate process, \(BenchWrk.threads) threads)", posted, shown)
+    }
+
     /// A clerk with an API token, a finance approver with a password, and a purchase body maker
-    /// (unique key and invoice per request) copied from an imported purchase of the clerk's enterprise.
-    private func prepareUsers() async throws -> (String, @Sendable (Int, Int) -> [UInt8], String) {
+    /// (the invoice number given; unique per request) copied from an imported purchase of the
+    /// clerk's enterprise.
+    private func prepareUsers() async throws -> (String, @Sendable (String) -> [UInt8], String) {
         let password = "bench password 1"
         let (token, template) = try await admin.run { c -> (String, [String: String]) in
             let row = try c.query(
@@ -119,8 +161,7 @@ struct BenchHTTP {
                 "channel": try row.decode(String.self, at: 7), "purpose": try row.decode(String.self, at: 8), "seller_tax_id": try row.decode(String.self, at: 9),
             ])
         }
-        let maker: @Sendable (Int, Int) -> [UInt8] = { client, n in
-            let invoice = String(format: "9%02d%017d", client, n)
+        let maker: @Sendable (String) -> [UInt8] = { invoice in
             let object: [String: Any] = [
                 "enterprise": template["enterprise"]!, "supplier": template["supplier"]!, "date": "2020-06-18", "channel": template["channel"]!,
                 "purpose": template["purpose"]!, "invoice_number": invoice, "invoice_date": "2020-06-18", "seller_tax_id": template["seller_tax_id"]!,

@@ -98,17 +98,22 @@ struct BenchRun {
         if plan.postingOnly { return }
         let http = try await BenchHTTP(plan: plan, database: database, admin: admin).run()
         report.section(
-            "f. HTTP under \(BenchHTTP.connections) concurrent connections (in-process server, AsyncHTTPClient; after \(BenchHTTP.warmUpSeconds) s of unmeasured POSTs)")
+            "f. HTTP under \(BenchHTTP.connections) concurrent connections (server in this process; client: \(http.client); after \(BenchHTTP.warmUpSeconds) s of unmeasured POSTs)")
         let storeRate = postingRates[BenchHTTP.connections] ?? 0
         let share = storeRate > 0 ? http.post.perSecond / storeRate : 0
-        let postP99 = http.post.percentileMilliseconds(0.99)
+        let postP99 = http.post.p99Milliseconds
         report.line(
-            "  POST /api/v1/purchases: \(BenchReport.format(http.post.perSecond)) requests/s, p50 \(BenchReport.format(http.post.percentileMilliseconds(0.5), digits: 2)) ms, "
+            "  POST /api/v1/purchases: \(BenchReport.format(http.post.perSecond)) requests/s, p50 \(BenchReport.format(http.post.p50Milliseconds, digits: 2)) ms, "
                 + "p99 \(BenchReport.format(postP99, digits: 2)) ms · \(BenchReport.format(share * 100, digits: 1))% of (a) at \(BenchHTTP.connections) clients · "
                 + "target ≥ 50% and p99 ≤ 25 ms \(BenchReport.verdict(share >= 0.5 && postP99 <= 25))")
         report.line(
-            "  GET / (finance dashboard, opened on the latest month with purchases): \(BenchReport.format(http.dashboard.perSecond)) requests/s, p50 \(BenchReport.format(http.dashboard.percentileMilliseconds(0.5), digits: 2)) ms, "
-                + "p99 \(BenchReport.format(http.dashboard.percentileMilliseconds(0.99), digits: 2)) ms")
+            "  GET / (finance dashboard, opened on the latest month with purchases): \(BenchReport.format(http.dashboard.perSecond)) requests/s, p50 \(BenchReport.format(http.dashboard.p50Milliseconds, digits: 2)) ms, "
+                + "p99 \(BenchReport.format(http.dashboard.p99Milliseconds, digits: 2)) ms")
+        if let inProcess = http.inProcessPost {
+            report.line(
+                "  the same POSTs from AsyncHTTPClient in this process (the client before wrk, sharing the cores with the server): \(BenchReport.format(inProcess.perSecond)) requests/s, "
+                    + "p50 \(BenchReport.format(inProcess.p50Milliseconds, digits: 2)) ms, p99 \(BenchReport.format(inProcess.p99Milliseconds, digits: 2)) ms")
+        }
         if plan.httpOnly { return }
         try await reportTimings(&report, database: database, admin: admin, template: template)
         try await exportAndVerify(&report, database: database, admin: admin)
