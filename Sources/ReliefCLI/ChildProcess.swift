@@ -22,6 +22,11 @@ enum ChildProcess {
         return try spawn(program: Self.executable, arguments, environment: environment, outputPath: outputPath)
     }
 
+    /// A wait status as a shell reports it: the exit code, or 128 plus the signal that ended it.
+    static func exitCode(_ status: Int32) -> Int32 {
+        (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+    }
+
     /// Spawns `program ARGUMENTS` (an absolute path) with `environment`, standard input and output
     /// as in ``spawn(_:databaseURL:outputPath:)``. Returns the pid; the caller waits for it.
     static func spawn(program executable: String, _ arguments: [String], environment: [String: String], outputPath: String?) throws -> pid_t {

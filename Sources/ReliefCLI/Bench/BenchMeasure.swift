@@ -134,8 +134,7 @@ enum BenchChild {
             usleep(samplingMicroseconds)
         }
         let seconds = Double(BenchClock.nowMicroseconds() - start) / 1_000_000
-        let exited = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
-        return Outcome(status: exited, seconds: seconds, maxRSSKilobytes: peakKilobytes)
+        return Outcome(status: ChildProcess.exitCode(status), seconds: seconds, maxRSSKilobytes: peakKilobytes)
     }
 
     /// How often the child's memory is sampled.

@@ -62,7 +62,7 @@ struct BenchWrk {
         /// Headers of every request (the token or the session cookie, the content type).
         var headers: [(name: String, value: String)]
         /// For POSTs: the body before and after the invoice number, which the script fills in
-        /// as `9`, two digits of `slot`, 17 of the request's count on its thread.
+        /// with ``BenchHTTP/invoiceFormat`` from its slot and the request's count on its thread.
         var body: (prefix: String, suffix: String)?
         /// Keeps keys and invoices apart between runs: each wrk thread adds its index.
         var slot: Int
@@ -111,7 +111,7 @@ struct BenchWrk {
         var status: Int32 = 0
         for _ in 0..<(limitMilliseconds / pollMilliseconds) {
             let waited = waitpid(pid, &status, WNOHANG)
-            if waited == pid { return (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f) }
+            if waited == pid { return ChildProcess.exitCode(status) }
             guard waited == 0 || errno == EINTR else { throw Failure(description: "relief bench: waitpid failed: errno \(errno)") }
             try await Task.sleep(for: .milliseconds(pollMilliseconds))
         }
@@ -145,7 +145,7 @@ struct BenchWrk {
               local headers = { \(headers) }
               if prefix == nil then return wrk.format("GET", nil, headers, nil) end
               count = count + 1
-              local invoice = string.format("9%02d%017d", slot, count)
+              local invoice = string.format(\(luaString(BenchHTTP.invoiceFormat)), slot, count)
               headers["Idempotency-Key"] = "BENCH-WRK-" .. slot .. "-" .. count
               return wrk.format("POST", nil, headers, prefix .. invoice .. suffix)
             end
