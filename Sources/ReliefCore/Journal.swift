@@ -51,6 +51,27 @@ public struct Dimensions: Sendable, Hashable, Codable {
 
     /// Values in canonical order (``kinds``).
     public var ordered: [String?] { [enterprise, supplier, township, category, channel, program] }
+
+    /// Calls `body` with the six values' UTF-8 in canonical order (nil: none), as the writers
+    /// that take COPY bytes (``CanonicalWriter/DimensionBytes``) expect them.
+    public func withUTF8Bytes<T>(_ body: (CanonicalWriter.DimensionBytes) throws -> T) rethrows -> T {
+        try UTF8Bytes.with(enterprise ?? "") { e in
+            try UTF8Bytes.with(supplier ?? "") { s in
+                try UTF8Bytes.with(township ?? "") { t in
+                    try UTF8Bytes.with(category ?? "") { c in
+                        try UTF8Bytes.with(channel ?? "") { h in
+                            try UTF8Bytes.with(program ?? "") { p in
+                                try body((
+                                    enterprise == nil ? nil : e, supplier == nil ? nil : s, township == nil ? nil : t,
+                                    category == nil ? nil : c, channel == nil ? nil : h, program == nil ? nil : p
+                                ))
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// One posting (分录) before it is written.

@@ -145,91 +145,26 @@ public struct CSVJournalWriter: JournalWriter, ByteJournalWriter, Sendable {
     }
 
     /// Appends the entry's rows as UTF-8 to `bytes`: the same bytes as ``CSV/appendRow(_:to:)`` of
-    /// each posting's ``cells(_:_:)`` (tested against it), written field by field without making a
-    /// string per cell. The entry's own cells, the same on each of its rows, are rendered once.
+    /// each posting's ``cells(_:_:)`` (tested against it), written by ``CSVRowsWriter``, the
+    /// writer of the export's rows from the COPY bytes, so the layout is written in one place.
     public static func appendRows(_ entry: ExportEntry, to bytes: inout [UInt8]) {
         var scratch = Scratch()
         appendRows(entry, to: &bytes, scratch: &scratch)
     }
 
-    /// The entry's cells before and after the posting's, kept between entries.
+    /// The rows writer, kept between entries with its buffers.
     public struct Scratch: Sendable {
-        var head = CSVCells()
-        var tail = CSVCells()
+        var rows = CSVRowsWriter()
 
-        /// Empty cells.
+        /// An empty writer.
         public init() {}
     }
 
-    /// ``appendRows(_:to:)`` with `scratch` for the entry's cells.
+    /// ``appendRows(_:to:)`` with `scratch`'s writer.
     static func appendRows(_ entry: ExportEntry, to bytes: inout [UInt8], scratch: inout Scratch) {
-        scratch.head.bytes.removeAll(keepingCapacity: true)
-        scratch.tail.bytes.removeAll(keepingCapacity: true)
-        appendRows(entry, to: &bytes, head: &scratch.head, tail: &scratch.tail)
-    }
-
-    private static func appendRows(
-        _ entry: ExportEntry, to bytes: inout [UInt8], head: inout CSVCells, tail: inout CSVCells
-    ) {
-        head.integer(entry.seq)
-        head.comma()
-        head.period(entry.period)
-        head.byte(UInt8(ascii: "/"))
-        head.integer(Int64(entry.voucherNumber))
-        head.comma()
-        head.padded(entry.date.year, width: 4)
-        head.byte(UInt8(ascii: "-"))
-        head.padded(entry.date.month, width: 2)
-        head.byte(UInt8(ascii: "-"))
-        head.padded(entry.date.day, width: 2)
-        head.comma()
-        head.text(entry.description)
-        head.comma()
-        tail.comma()
-        if let reversed = entry.reversesSeq { tail.integer(reversed) }
-        tail.comma()
-        tail.text(entry.createdBy)
-        tail.comma()
-        tail.text(entry.idempotencyKey)
-        tail.comma()
-        tail.text(entry.hashHex)
-        tail.byte(0x0D)
-        tail.byte(0x0A)
-        // Each row is written straight into `bytes` (borrowed as cells for the writing).
-        var row = CSVCells(capacity: 0)
-        swap(&row.bytes, &bytes)
-        defer { swap(&row.bytes, &bytes) }
-        // By index into the buffer, each posting borrowed: `for posting in entry.postings`, or
-        // `entry.postings[index]`, copied each one.
-        entry.postings.withUnsafeBufferPointer { postings in
-            for index in postings.indices { appendRow(postings[index], to: &row, head: head, tail: tail) }
-        }
-    }
-
-    /// One posting's row: the entry's `head` cells, the posting's, the entry's `tail` cells.
-    private static func appendRow(
-        _ posting: ExportPosting, to row: inout CSVCells, head: borrowing CSVCells, tail: borrowing CSVCells
-    ) {
-        row.bytes.append(contentsOf: head.bytes)
-        row.integer(Int64(posting.line))
-        row.comma()
-        row.text(posting.account.code)
-        row.comma()
-        row.text(posting.account.name)
-        row.comma()
-        row.bytes.append(contentsOf: posting.side == .debit ? CSVCells.debit : CSVCells.credit)
-        row.comma()
-        row.money(posting.amountFen)
-        row.comma()
-        row.bytes.append(contentsOf: posting.isRed ? CSVCells.yes : CSVCells.no)
-        row.optional(posting.dimensions.enterprise)
-        row.optional(posting.dimensions.supplier)
-        row.optional(posting.dimensions.township)
-        row.optional(posting.dimensions.category)
-        row.optional(posting.dimensions.channel)
-        row.optional(posting.dimensions.program)
-        row.optional(posting.memo)
-        row.bytes.append(contentsOf: tail.bytes)
+        scratch.rows.reset()
+        scratch.rows.append(entry)
+        scratch.rows.withBytes { bytes.append(contentsOf: $0) }
     }
 
     /// Nothing.
@@ -273,6 +208,10 @@ public struct CSVRowsWriter: Sendable {
     private var head = ByteOutput(capacity: 256)
     private var tail = ByteOutput(capacity: 256)
     private static let hexDigits = Array("0123456789abcdef".utf8)
+    private static let debit = Array("借".utf8)
+    private static let credit = Array("贷".utf8)
+    private static let yes = Array("是".utf8)
+    private static let no = Array("否".utf8)
 
     /// The rows written since the last ``reset()`` (a copy).
     public var bytes: [UInt8] { rows.array }
@@ -286,11 +225,42 @@ public struct CSVRowsWriter: Sendable {
     /// Empties ``bytes``, keeping its capacity.
     public mutating func reset() { rows.removeAll() }
 
-    /// Appends the rows of `entry`, as ``CSVJournalWriter/appendRows(_:to:)`` writes them.
+    /// Calls `body` with the rows written since the last ``reset()``.
+    public func withBytes<T>(_ body: (UnsafeBufferPointer<UInt8>) throws -> T) rethrows -> T {
+        try rows.withBytes(body)
+    }
+
+    /// Appends the rows of `entry`, read by another path than the COPY rows: its hash is the
+    /// entry's hex text, written as a CSV field.
     public mutating func append(_ entry: ExportEntry) {
-        var entryRows: [UInt8] = []
-        CSVJournalWriter.appendRows(entry, to: &entryRows)
-        entryRows.withUnsafeBufferPointer { rows.append($0) }
+        UTF8Bytes.with(entry.description) { description in
+            UTF8Bytes.with(entry.createdBy) { createdBy in
+                UTF8Bytes.with(entry.idempotencyKey) { key in
+                    UTF8Bytes.with(entry.hashHex) { hashHex in
+                        beginEntry(
+                            seq: entry.seq, period: entry.period, voucherNumber: entry.voucherNumber, date: entry.date,
+                            description: description, reversesSeq: entry.reversesSeq, createdBy: createdBy, idempotencyKey: key,
+                            hash: .hexText(hashHex))
+                    }
+                }
+            }
+        }
+        entry.postings.withUnsafeBufferPointer { postings in
+            for index in postings.indices { append(postings[index]) }
+        }
+    }
+
+    /// One posting of an ``ExportEntry``'s rows.
+    private mutating func append(_ p: borrowing ExportPosting) {
+        UTF8Bytes.with(p.account.code) { code in
+            UTF8Bytes.with(p.account.name) { name in
+                p.dimensions.withUTF8Bytes { dimensions in
+                    posting(
+                        line: p.line, accountCode: code, accountName: name, side: p.side, amountFen: p.amountFen, isRed: p.isRed,
+                        dimensions: dimensions, memo: p.memo)
+                }
+            }
+        }
     }
 
     /// The most bytes of an entry's cells before a posting's besides the description: seven
@@ -310,6 +280,31 @@ public struct CSVRowsWriter: Sendable {
         reversesSeq: Int64?, createdBy: UnsafeBufferPointer<UInt8>,
         idempotencyKey: UnsafeBufferPointer<UInt8>,
         hash: UnsafeBufferPointer<UInt8>
+    ) {
+        beginEntry(
+            seq: seq, period: period, voucherNumber: voucherNumber, date: date, description: description, reversesSeq: reversesSeq,
+            createdBy: createdBy, idempotencyKey: idempotencyKey, hash: .bytes(hash))
+    }
+
+    /// How an entry's hash reaches its cell.
+    enum HashCell {
+        /// The stored bytes, written as lower-case hex (2 bytes each).
+        case bytes(UnsafeBufferPointer<UInt8>)
+        /// Hex text already, written as a CSV field (at most 2 + 2 bytes each).
+        case hexText(UnsafeBufferPointer<UInt8>)
+
+        /// The most bytes its cell takes.
+        var maximumBytes: Int {
+            switch self {
+            case .bytes(let hash): 2 * hash.count
+            case .hexText(let text): 2 + 2 * text.count
+            }
+        }
+    }
+
+    private mutating func beginEntry(
+        seq: Int64, period: Period, voucherNumber: Int, date: LocalDate, description: UnsafeBufferPointer<UInt8>,
+        reversesSeq: Int64?, createdBy: UnsafeBufferPointer<UInt8>, idempotencyKey: UnsafeBufferPointer<UInt8>, hash: HashCell
     ) {
         head.removeAll()
         tail.removeAll()
@@ -331,7 +326,7 @@ public struct CSVRowsWriter: Sendable {
             c.csvField(description)
             c.byte(0x2C)
         }
-        tail.write(maximum: Self.tailFixedBytes + 2 * (createdBy.count + idempotencyKey.count + hash.count)) {
+        tail.write(maximum: Self.tailFixedBytes + 2 * (createdBy.count + idempotencyKey.count) + hash.maximumBytes) {
             c in
             c.byte(0x2C)
             if let reversesSeq { c.integer(reversesSeq) }
@@ -340,9 +335,14 @@ public struct CSVRowsWriter: Sendable {
             c.byte(0x2C)
             c.csvField(idempotencyKey)
             c.byte(0x2C)
-            for byte in hash {
-                c.byte(Self.hexDigits[Int(byte >> 4)])
-                c.byte(Self.hexDigits[Int(byte & 0x0f)])
+            switch hash {
+            case .bytes(let hash):
+                for byte in hash {
+                    c.byte(Self.hexDigits[Int(byte >> 4)])
+                    c.byte(Self.hexDigits[Int(byte & 0x0f)])
+                }
+            case .hexText(let text):
+                c.csvField(text)
             }
             c.byte(0x0D)
             c.byte(0x0A)
@@ -393,11 +393,11 @@ public struct CSVRowsWriter: Sendable {
                     c.byte(0x2C)
                     c.csvField(accountName)
                     c.byte(0x2C)
-                    c.append(side == .debit ? CSVCells.debit : CSVCells.credit)
+                    c.append(side == .debit ? Self.debit : Self.credit)
                     c.byte(0x2C)
                     c.money(amountFen)
                     c.byte(0x2C)
-                    c.append(isRed ? CSVCells.yes : CSVCells.no)
+                    c.append(isRed ? Self.yes : Self.no)
                     c.csvCell(d.0)
                     c.csvCell(d.1)
                     c.csvCell(d.2)
@@ -455,57 +455,6 @@ extension ByteCursor {
         decimal(magnitude / 100)
         byte(UInt8(ascii: "."))
         decimal(magnitude % 100, width: 2)
-    }
-}
-
-/// CSV cells as UTF-8 bytes, quoted as ``CSV/appendRow(_:to:)`` quotes them.
-struct CSVCells {
-    var bytes: [UInt8] = []
-
-    static let debit = Array("借".utf8)
-    static let credit = Array("贷".utf8)
-    static let yes = Array("是".utf8)
-    static let no = Array("否".utf8)
-
-    init(capacity: Int = 128) { bytes.reserveCapacity(capacity) }
-
-    mutating func byte(_ value: UInt8) { bytes.append(value) }
-
-    mutating func comma() { bytes.append(0x2C) }
-
-    /// A comma, then the text cell (nothing for nil: an empty cell).
-    mutating func optional(_ value: String?) {
-        comma()
-        if let value { text(value) }
-    }
-
-    /// A text cell: as is, or in double quotes with quotes doubled when it holds a comma, quote,
-    /// CR or LF.
-    mutating func text(_ value: String) {
-        CSV.appendField(value, to: &bytes)
-    }
-
-    /// `String(value)`.
-    mutating func integer(_ value: Int64) {
-        bytes.write(maximum: 20) { $0.integer(value) }
-    }
-
-    /// The calendar's zero padding (`pad` in Calendar.swift): the decimal text of `value`, zeros
-    /// in front up to `width` characters (a minus sign counts).
-    mutating func padded(_ value: Int, width: Int) {
-        bytes.write(maximum: max(20, width)) { $0.csvPadded(value, width: width) }
-    }
-
-    /// ``Period/description``: `YYYY-MM`.
-    mutating func period(_ period: Period) {
-        padded(period.year, width: 4)
-        bytes.append(UInt8(ascii: "-"))
-        padded(period.month, width: 2)
-    }
-
-    /// ``Money/plain``: `-` for negatives, yuan, `.`, two digits of fen.
-    mutating func money(_ fen: Int64) {
-        bytes.write(maximum: 22) { $0.money(fen) }
     }
 }
 
