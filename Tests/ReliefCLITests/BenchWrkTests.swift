@@ -19,7 +19,8 @@ struct BenchWrkTests {
         """
 
     @Test func theScriptsFiguresAreRead() throws {
-        let load = BenchWrk.Load(url: "u", connections: 16, seconds: 2, headers: [], body: nil, slot: 0, expectedStatus: 201)
+        let load = BenchWrk.Load(
+            url: "u", connections: 16, seconds: 2, headers: [], body: nil, slot: 0, expectedStatus: 201)
         let figures = try BenchWrk.figures(Self.wrkOutput, load: load)
         #expect(figures.requests == 1234)
         #expect(figures.seconds == 2.000512)
@@ -27,7 +28,9 @@ struct BenchWrkTests {
     }
 
     @Test func aWrongAnswerOrAFailedSocketFailsTheRunNamingTheFirst() throws {
-        let load = BenchWrk.Load(url: "http://x/", connections: 16, seconds: 2, headers: [], body: nil, slot: 0, expectedStatus: 200)
+        let load = BenchWrk.Load(
+            url: "http://x/", connections: 16, seconds: 2, headers: [], body: nil, slot: 0,
+            expectedStatus: 200)
         let wrong = "relief-wrk 10 1000000 1000 2000 3 0\nrelief-wrk-first-wrong 303 \n"
         #expect(throws: Failure.self) { try BenchWrk.figures(wrong, load: load) }
         do {
@@ -35,7 +38,9 @@ struct BenchWrkTests {
         } catch {
             #expect("\(error)".contains("3 answers were not 200") && "\(error)".contains("the first: 303"))
         }
-        #expect(throws: Failure.self) { try BenchWrk.figures("relief-wrk 10 1000000 1000 2000 0 2\n", load: load) }
+        #expect(throws: Failure.self) {
+            try BenchWrk.figures("relief-wrk 10 1000000 1000 2000 0 2\n", load: load)
+        }
         #expect(throws: Failure.self) { try BenchWrk.figures("wrk: connection refused\n", load: load) }
     }
 
@@ -48,18 +53,26 @@ struct BenchWrkTests {
     /// counts was recorded once under its own key; the ones in flight when wrk stopped may have
     /// been recorded too (at most one per connection).
     @Test func wrkPostsPurchasesWithUniqueKeysAndOpensTheDashboard() async throws {
-        _ = try #require(BenchWrk.find(), "wrk is not on PATH; install it for this test: apt-get install -y wrk (scripts/install-deps --test does)")
+        _ = try #require(
+            BenchWrk.find(),
+            "wrk is not on PATH; install it for this test: apt-get install -y wrk (scripts/install-deps --test does)"
+        )
         let configuration = try await TestDatabase.fresh("bench_wrk")
         let database = try await ReliefDatabase.open(configuration)
         let admin = try await Connection.connect(configuration)
         _ = try await admin.run { c in try Demo.load(c) }
-        let result = try await BenchHTTP(plan: BenchPlan(quick: true, secondsOverride: 1), database: database, admin: admin).run()
+        let result = try await BenchHTTP(
+            plan: BenchPlan(quick: true, secondsOverride: 1), database: database, admin: admin
+        ).run()
         #expect(result.client.hasPrefix("wrk"))
         #expect(result.post.requests > 0 && result.dashboard.requests > 0)
         #expect(result.post.p50Milliseconds > 0 && result.post.p50Milliseconds <= result.post.p99Milliseconds)
         let measuredSlots = "BENCH-WRK-\(BenchHTTP.wrkSlot / 10)%"
         let recorded = try await admin.run { c in
-            try c.query("SELECT count(*), count(DISTINCT invoice_number) FROM relief.purchases WHERE purchase_key LIKE $1", [measuredSlots]).single()
+            try c.query(
+                "SELECT count(*), count(DISTINCT invoice_number) FROM relief.purchases WHERE purchase_key LIKE $1",
+                [measuredSlots]
+            ).single()
         }
         let (keys, invoices) = (try recorded.decode(Int.self, at: 0), try recorded.decode(Int.self, at: 1))
         #expect(keys == invoices)

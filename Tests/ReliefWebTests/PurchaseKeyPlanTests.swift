@@ -23,16 +23,20 @@ struct PurchaseKeyPlanTests {
     @Test func aClerksKeyLookupsReadTheKeysNotTheEnterprisesPurchases() async throws {
         // Many enterprises with few purchases each, and the clerk's with many: the shape under
         // which the planner estimates an enterprise's purchases at a few rows.
-        let fixture = try await WebFixture.make("keyplan", volume: DemoData.Volume(enterprises: 150, purchases: 300))
+        let fixture = try await WebFixture.make(
+            "keyplan", volume: DemoData.Volume(enterprises: 150, purchases: 300))
         var rows: [TableRow] = []
         var headers: [String] = []
         for n in 0..<Self.clerkPurchases {
-            let table = fixture.purchaseTable(key: "PLAN-\(n)", invoice: String(format: "78%06d", n), date: "2020-05-20")
+            let table = fixture.purchaseTable(
+                key: "PLAN-\(n)", invoice: String(format: "78%06d", n), date: "2020-05-20")
             headers = table.headers
             rows.append(TableRow(line: rows.count + 2, cells: table.rows[0].cells))
         }
         let merged = Table(fileName: "plan.csv", headers: headers, rows: rows)
-        _ = try await fixture.admin.run { c in try Purchases.importPurchases(c, merged, programCode: Demo.programCode, actorName: "test") }
+        _ = try await fixture.admin.run { c in
+            try Purchases.importPurchases(c, merged, programCode: Demo.programCode, actorName: "test")
+        }
         _ = try await fixture.admin.run { c in try c.execute("ANALYZE relief.purchases") }
 
         let keys = (0..<Self.keysLookedUp).map { "PLAN-\($0 * 7)" }
@@ -47,7 +51,8 @@ struct PurchaseKeyPlanTests {
                 try Access.asUser(c, clerk) { t in try Self.rowsRead(t, sql: sql, keys: keys) }
             }
             #expect(found == keys.count, "\(name): the clerk's \(keys.count) purchases found")
-            #expect(read <= keys.count, "\(name): a scan of purchases read \(read) rows for \(keys.count) keys")
+            #expect(
+                read <= keys.count, "\(name): a scan of purchases read \(read) rows for \(keys.count) keys")
         }
         await fixture.close()
     }
@@ -56,14 +61,17 @@ struct PurchaseKeyPlanTests {
     /// generic plan, as the pool's connections run it after five executions. Returns the rows it
     /// answered and the most rows one scan of `relief.purchases` (or of one of its indexes) read
     /// over its loops.
-    static func rowsRead(_ t: isolated Connection, sql: String, keys: [String]) throws -> (found: Int, read: Int) {
+    static func rowsRead(_ t: isolated Connection, sql: String, keys: [String]) throws -> (
+        found: Int, read: Int
+    ) {
         try t.execute("SET LOCAL plan_cache_mode = force_generic_plan")
         try t.execute("PREPARE plan_probe(text, text[]) AS " + sql)
         defer { _ = try? t.execute("DEALLOCATE plan_probe") }
         // EXECUTE takes no bound parameters: the test's own constants, as literals.
         let arguments = "('\(Demo.programCode)', '\(PostgresArray.text(keys))')"
         let found = try t.query("EXECUTE plan_probe" + arguments).rows.count
-        let json = try t.query("EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE plan_probe" + arguments).single().decode(String.self, at: 0)
+        let json = try t.query("EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE plan_probe" + arguments).single()
+            .decode(String.self, at: 0)
         let plans = try JSONSerialization.jsonObject(with: Data(json.utf8)) as! [[String: Any]]
         return (found, purchaseRows(plans[0]["Plan"] as! [String: Any]))
     }
@@ -74,7 +82,9 @@ struct PurchaseKeyPlanTests {
         let index = node["Index Name"] as? String ?? ""
         let readsPurchases = relation == "purchases" || (relation == nil && index.hasPrefix("purchases"))
         // A row read and dropped by a filter (row-level security's, or the keys') counts as read.
-        let perLoop = ["Actual Rows", "Rows Removed by Filter", "Rows Removed by Index Recheck"].reduce(0) { $0 + (node[$1] as? Int ?? 0) }
+        let perLoop = ["Actual Rows", "Rows Removed by Filter", "Rows Removed by Index Recheck"].reduce(0) {
+            $0 + (node[$1] as? Int ?? 0)
+        }
         let own = readsPurchases ? perLoop * (node["Actual Loops"] as? Int ?? 1) : 0
         return (node["Plans"] as? [[String: Any]] ?? []).reduce(own) { max($0, purchaseRows($1)) }
     }

@@ -24,7 +24,8 @@ struct HTTPFigures {
 
     init(_ sample: LatencySample) {
         self.init(
-            requests: sample.count, seconds: sample.seconds, p50Milliseconds: sample.percentileMilliseconds(0.5),
+            requests: sample.count, seconds: sample.seconds,
+            p50Milliseconds: sample.percentileMilliseconds(0.5),
             p99Milliseconds: sample.percentileMilliseconds(0.99))
     }
 }
@@ -80,12 +81,18 @@ struct BenchWrk {
             try? FileManager.default.removeItem(atPath: outputPath)
         }
         let arguments = [
-            "-t\(Self.threads)", "-c\(load.connections)", "-d\(load.seconds)s", "--timeout", "30s", "-s", scriptPath, load.url, "--", String(load.slot),
+            "-t\(Self.threads)", "-c\(load.connections)", "-d\(load.seconds)s", "--timeout", "30s", "-s",
+            scriptPath, load.url, "--", String(load.slot),
         ]
-        let pid = try ChildProcess.spawn(program: executable, arguments, environment: ProcessInfo.processInfo.environment, outputPath: outputPath)
+        let pid = try ChildProcess.spawn(
+            program: executable, arguments, environment: ProcessInfo.processInfo.environment,
+            outputPath: outputPath)
         let status = try await Self.wait(pid, limitMilliseconds: (load.seconds + Self.graceSeconds) * 1000)
         let output = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
-        guard status == 0 else { throw Failure(description: "relief bench: wrk exited with status \(status): \(output.suffix(500))") }
+        guard status == 0 else {
+            throw Failure(
+                description: "relief bench: wrk exited with status \(status): \(output.suffix(500))")
+        }
         return try Self.figures(output, load: load)
     }
 
@@ -95,14 +102,24 @@ struct BenchWrk {
             throw Failure(description: "relief bench: wrk printed no figures: \(output.suffix(500))")
         }
         let fields = line.split(separator: " ").dropFirst().compactMap { Double($0) }
-        guard fields.count == 6 else { throw Failure(description: "relief bench: wrk's figures unreadable: \(line)") }
-        let (requests, durationMicroseconds, p50, p99, wrong, socketErrors) = (fields[0], fields[1], fields[2], fields[3], fields[4], fields[5])
-        if wrong > 0 || socketErrors > 0 {
-            let first = output.split(separator: "\n").first { $0.hasPrefix("relief-wrk-first-wrong ") }?.dropFirst(23) ?? ""
-            throw Failure(
-                description: "relief bench: \(load.url): \(Int(wrong)) answers were not \(load.expectedStatus) and \(Int(socketErrors)) sockets failed; the first: \(first)")
+        guard fields.count == 6 else {
+            throw Failure(description: "relief bench: wrk's figures unreadable: \(line)")
         }
-        return HTTPFigures(requests: Int(requests), seconds: durationMicroseconds / 1_000_000, p50Milliseconds: p50 / 1000, p99Milliseconds: p99 / 1000)
+        let (requests, durationMicroseconds, p50, p99, wrong, socketErrors) = (
+            fields[0], fields[1], fields[2], fields[3], fields[4], fields[5]
+        )
+        if wrong > 0 || socketErrors > 0 {
+            let first =
+                output.split(separator: "\n").first { $0.hasPrefix("relief-wrk-first-wrong ") }?.dropFirst(23)
+                ?? ""
+            throw Failure(
+                description:
+                    "relief bench: \(load.url): \(Int(wrong)) answers were not \(load.expectedStatus) and \(Int(socketErrors)) sockets failed; the first: \(first)"
+            )
+        }
+        return HTTPFigures(
+            requests: Int(requests), seconds: durationMicroseconds / 1_000_000, p50Milliseconds: p50 / 1000,
+            p99Milliseconds: p99 / 1000)
     }
 
     /// Waits for `pid` without holding a thread of the cooperative pool (the server runs in this
@@ -112,7 +129,9 @@ struct BenchWrk {
         for _ in 0..<(limitMilliseconds / pollMilliseconds) {
             let waited = waitpid(pid, &status, WNOHANG)
             if waited == pid { return ChildProcess.exitCode(status) }
-            guard waited == 0 || errno == EINTR else { throw Failure(description: "relief bench: waitpid failed: errno \(errno)") }
+            guard waited == 0 || errno == EINTR else {
+                throw Failure(description: "relief bench: waitpid failed: errno \(errno)")
+            }
             try await Task.sleep(for: .milliseconds(pollMilliseconds))
         }
         kill(pid, SIGKILL)
@@ -124,8 +143,11 @@ struct BenchWrk {
     /// and one line of figures at the end (requests, microseconds, p50, p99, wrong answers,
     /// socket errors).
     static func script(_ load: Load) -> String {
-        let headers = load.headers.map { "[\(luaString($0.name))] = \(luaString($0.value))" }.joined(separator: ", ")
-        let body = load.body.map { "local prefix, suffix = \(luaString($0.prefix)), \(luaString($0.suffix))" } ?? "local prefix = nil"
+        let headers = load.headers.map { "[\(luaString($0.name))] = \(luaString($0.value))" }.joined(
+            separator: ", ")
+        let body =
+            load.body.map { "local prefix, suffix = \(luaString($0.prefix)), \(luaString($0.suffix))" }
+            ?? "local prefix = nil"
         return """
             -- relief bench (f): written for one run, then removed.
             local threads = {}
