@@ -55,16 +55,41 @@ enum Pages {
     }
 }
 
-/// The report's cells by column key.
+/// The report's cells by column key. The rows of one report share one index of its columns: a
+/// dictionary per row, for 2,000 enterprises of which a page shows 100, was a tenth of the
+/// dashboard's CPU (perf under wrk, docs/BENCHMARKS.md session 14).
 struct ReportRow {
-    var values: [String: Report.Value]
+    let cells: [Report.Value]
+    /// Column key to position, the first column of a key winning.
+    let columns: [String: Int]
 
     init(_ report: Report, _ row: [Report.Value]) {
-        values = Dictionary(zip(report.columns.map(\.key), row), uniquingKeysWith: { a, _ in a })
+        self.init(row, columns: Self.columns(report))
+    }
+
+    init(_ row: [Report.Value], columns: [String: Int]) {
+        cells = row
+        self.columns = columns
+    }
+
+    /// Each row of `report`, sharing one index of its columns.
+    static func rows(_ report: Report) -> [ReportRow] {
+        let columns = Self.columns(report)
+        return report.rows.map { ReportRow($0, columns: columns) }
+    }
+
+    static func columns(_ report: Report) -> [String: Int] {
+        Dictionary(report.columns.enumerated().map { ($1.key, $0) }, uniquingKeysWith: { first, _ in first })
+    }
+
+    /// The cell of column `key`, nil when the report has no such column (or the row is short).
+    func value(_ key: String) -> Report.Value? {
+        guard let index = columns[key], index < cells.count else { return nil }
+        return cells[index]
     }
 
     func text(_ key: String) -> String {
-        switch values[key] {
+        switch value(key) {
         case .text(let text), .number(let text): return text
         case .fen(let fen): return Money(fen: fen).formatted
         case .empty, nil: return ""
@@ -72,7 +97,7 @@ struct ReportRow {
     }
 
     func fen(_ key: String) -> Int64 {
-        if case .fen(let fen) = values[key] { return fen }
+        if case .fen(let fen) = value(key) { return fen }
         return 0
     }
 }
@@ -185,7 +210,7 @@ extension WebServer {
             return DashboardData(period: month, report: report, lines: lines, enterpriseName: name)
         }
         var object: [String: Any] = ["user": Pages.userBlock(session), "period": data.period.description]
-        let rows = data.report.rows.map { ReportRow(data.report, $0) }
+        let rows = ReportRow.rows(data.report)
         if user.role == .enterpriseClerk {
             let own = rows.first { $0.text("credit_code") == user.enterpriseCode }
             let target = own?.fen("target_fen") ?? 0
