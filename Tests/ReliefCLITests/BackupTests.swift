@@ -7,7 +7,7 @@ import Testing
 extension CLI {
     /// The same folder, another (fresh, empty) database.
     func withFreshDatabase(_ label: String) async throws -> CLI {
-        CLI(environment: TestDatabase.environment(for: try await TestDatabase.fresh(label)), folder: folder)
+        with(environment: TestDatabase.environment(for: try await TestDatabase.fresh(label)))
     }
 
     /// A superuser connection to this CLI's database.

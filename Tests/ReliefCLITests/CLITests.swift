@@ -4,10 +4,30 @@ import ReliefCore
 import ReliefTestSupport
 import Testing
 
+/// A folder of its own in the temporary directory, removed with its contents when the last
+/// value holding it goes away (each test's ``CLI`` and the ones derived from it).
+final class TemporaryFolder: Sendable {
+    let url: URL
+
+    init(prefix: String) throws {
+        url = FileManager.default.temporaryDirectory.appendingPathComponent("\(prefix)-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    }
+
+    deinit { try? FileManager.default.removeItem(at: url) }
+}
+
 /// Runs the built `relief` executable as a child process.
 struct CLI {
     let environment: [String: String]
-    let folder: URL
+    /// Where the commands run and the tests' files are written; removed after the test.
+    let home: TemporaryFolder
+    var folder: URL { home.url }
+
+    /// The same folder, another environment.
+    func with(environment: [String: String]) -> CLI {
+        CLI(environment: environment, home: home)
+    }
 
     static var executable: URL {
         let beside = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("relief")
@@ -18,9 +38,7 @@ struct CLI {
 
     static func make(_ label: String) async throws -> CLI {
         let configuration = try await TestDatabase.fresh(label)
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("relief-cli-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        return CLI(environment: TestDatabase.environment(for: configuration), folder: folder)
+        return CLI(environment: TestDatabase.environment(for: configuration), home: try TemporaryFolder(prefix: "relief-cli"))
     }
 
     struct Result {
@@ -199,7 +217,7 @@ struct ProgramCLITests {
         let cli = try await CLI.make("cli_maker")
         #expect(try cli.run("demo").exitCode == 0)
         var preparer = cli
-        preparer = CLI(environment: cli.environment.merging(["RELIEF_ACTOR": "finance:王会计"]) { $1 }, folder: cli.folder)
+        preparer = cli.with(environment: cli.environment.merging(["RELIEF_ACTOR": "finance:王会计"]) { $1 })
         let june = try cli.write("june.csv", """
             采购单号,企业信用代码,供应商信用代码,采购日期,渠道,用途,发票号码,开票日期,销方税号,商品编码,数量,单位,单价（元）,金额（元）
             PO-J1,\(DemoData().enterprises.rows[0].cells[0]),\(DemoData().suppliers.rows[0].cells[0]),2020-06-05,直采,食堂,66666666,2020-06-05,\(DemoData().suppliers.rows[0].cells[0]),\(DemoData().products.rows[0].cells[0]),10,斤,380,3800
@@ -211,7 +229,7 @@ struct ProgramCLITests {
         let batch = prepared.output.split(separator: " ")[2]
         let own = try preparer.run("subsidy", "approve", String(batch))
         #expect(own.exitCode != 0 && own.error.contains("maker-checker"), "\(own.error)")
-        let approver = CLI(environment: cli.environment.merging(["RELIEF_ACTOR": "finance:赵主任"]) { $1 }, folder: cli.folder)
+        let approver = cli.with(environment: cli.environment.merging(["RELIEF_ACTOR": "finance:赵主任"]) { $1 })
         #expect(try approver.run("subsidy", "approve", String(batch)).exitCode == 0)
         let paid = try preparer.run("subsidy", "pay", String(batch), "--out", cli.folder.appendingPathComponent("pay.csv").path, "--date", "2020-06-30")
         #expect(paid.exitCode == 0, "\(paid.error)")
@@ -257,7 +275,7 @@ struct ProgramCLITests {
         #expect(made.exitCode == 0, "\(made.error)")
         // Offline: no database in the environment at all.
         var offline = cli
-        offline = CLI(environment: cli.environment.filter { $0.key != "DATABASE_URL" }.merging(["PGHOST": "/nonexistent"]) { $1 }, folder: cli.folder)
+        offline = cli.with(environment: cli.environment.filter { $0.key != "DATABASE_URL" }.merging(["PGHOST": "/nonexistent"]) { $1 })
         #expect(try offline.run("verify", "--pack", pack).exitCode == 0)
         let tb = pack + "/trial-balance.csv"
         var bytes = Array(try Data(contentsOf: URL(fileURLWithPath: tb)))
@@ -276,7 +294,7 @@ struct ProgramCLITests {
     @Test func usersAndTokensFromTheCommandLine() async throws {
         let cli = try await CLI.make("cli_users")
         #expect(try cli.run("demo").exitCode == 0)
-        let withPassword = CLI(environment: cli.environment.merging(["RELIEF_PASSWORD": "a sufficiently long one"]) { $1 }, folder: cli.folder)
+        let withPassword = cli.with(environment: cli.environment.merging(["RELIEF_PASSWORD": "a sufficiently long one"]) { $1 })
         let added = try withPassword.run("user", "add", "--login", "shen-ji", "--name", "审计二", "--role", "auditor")
         #expect(added.exitCode == 0, "\(added.error)")
         let clerkWithoutEnterprise = try withPassword.run("user", "add", "--login", "clerk-x", "--name", "x", "--role", "enterprise_clerk")
