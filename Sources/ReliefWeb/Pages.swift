@@ -63,10 +63,6 @@ struct ReportRow {
     /// Column key to position, the first column of a key winning.
     let columns: [String: Int]
 
-    init(_ report: Report, _ row: [Report.Value]) {
-        self.init(row, columns: Self.columns(report))
-    }
-
     init(_ row: [Report.Value], columns: [String: Int]) {
         cells = row
         self.columns = columns

@@ -213,18 +213,8 @@ enum PurchaseQueries {
         JOIN relief.purchase_lines l ON l.purchase_id = p.id JOIN relief.products pr ON pr.id = l.product_id
         """
 
-    /// Purchases by key: one probe of the unique (program, key) index per key. With
-    /// `purchase_key = ANY ($2)` PostgreSQL's generic plan for a clerk read every purchase of
-    /// the clerk's enterprise instead (row-level security's `enterprise_id = acting_enterprise()`,
-    /// estimated at a few rows, through `purchases_by_enterprise`, then the keys as a filter):
-    /// 1.0–1.8 ms per group of the API's purchases at 15,000 purchases, growing with the
-    /// enterprise's books. `OFFSET 0` keeps each key's lookup a subquery of its own.
-    static let byKeys = columns + """
-         FROM (SELECT DISTINCT unnest($2::text[])) AS k(key)
-        CROSS JOIN LATERAL (
-            SELECT x.* FROM relief.purchases x
-            WHERE x.program_id = (SELECT id FROM relief.programs WHERE code = $1) AND x.purchase_key = k.key OFFSET 0) p
-        """ + details
+    /// Purchases by key (distinct keys), one index probe each (``Purchases/purchasesByKeys``).
+    static let byKeys = columns + Purchases.purchasesByKeys + details
 
     static func line(_ row: PostgresRow) throws -> PurchaseLineListing {
         let quantityText = try row.decode(String.self, at: 15)
@@ -249,7 +239,7 @@ enum PurchaseQueries {
         return try view(rows)
     }
 
-    /// Several purchases by key, in one query: those found (and not hidden by RLS), by key.
+    /// Several purchases by distinct keys, in one query: those found (and not hidden by RLS), by key.
     static func purchases(_ c: isolated Connection, programCode: String, keys: [String]) throws -> [String: PurchaseView] {
         let rows = try c.query(
             byKeys + " ORDER BY p.purchase_key, l.line",

@@ -62,6 +62,7 @@ struct AuditTests {
     @Test func aPackVerifiesOfflineAndAnEditedFileIsNamed() async throws {
         let books = try await ProgramTests.demoBooks("pack")
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("pack-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: folder) }
         let manifest = try await books.admin.run { c in
             try AuditPack.write(c, bookCode: "main", programCode: Demo.programCode, period: Period(year: 2020, month: 5)!, folder: folder)
         }
@@ -88,6 +89,7 @@ struct AuditTests {
     @Test func anEditedJournalInsideAPackBreaksTheChain() async throws {
         let books = try await ProgramTests.demoBooks("packchain")
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("pack-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: folder) }
         let manifest = try await books.admin.run { c in
             try AuditPack.write(c, bookCode: "main", programCode: Demo.programCode, period: Period(year: 2020, month: 5)!, folder: folder)
         }
@@ -120,6 +122,7 @@ struct AuditTests {
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = arguments
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("tool-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: out) }
         _ = FileManager.default.createFile(atPath: out.path, contents: nil)
         process.standardOutput = try FileHandle(forWritingTo: out)
         process.standardError = try FileHandle(forWritingTo: out)
@@ -143,6 +146,7 @@ struct AuditTests {
     @Test func hledgerAndBeancountAcceptTheExportsAndAgreeWithTheTrialBalance() async throws {
         let books = try await ProgramTests.demoBooks("ledgertools")
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("tools-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: folder) }
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         let hledgerFile = folder + "/books.journal"
         let beancountFile = folder + "/books.beancount"

@@ -37,7 +37,7 @@ struct ChartTests {
         let report = Report(
             title: "月报", columns: [.init("rank", "排名"), .init("enterprise", "企业"), .init("target_fen", "目标", .money), .init("cumulative_fen", "累计", .money)],
             rows: (1...35).map { [.text(String($0)), .text("企业\($0)"), .fen(100_000), .fen(Int64(100_000 - $0 * 1_000))] })
-        let rows = report.rows.map { ReportRow(report, $0) }
+        let rows = ReportRow.rows(report)
         let chart = WebServer.chart(rows)
         let bars = chart["bars"] as? [[String: Any]] ?? []
         #expect(bars.count == 30)

@@ -14,14 +14,10 @@ struct HTTPFigures {
     var p99Milliseconds: Double
 
     var perSecond: Double { seconds > 0 ? Double(requests) / seconds : 0 }
+}
 
-    init(requests: Int, seconds: Double, p50Milliseconds: Double, p99Milliseconds: Double) {
-        self.requests = requests
-        self.seconds = seconds
-        self.p50Milliseconds = p50Milliseconds
-        self.p99Milliseconds = p99Milliseconds
-    }
-
+extension HTTPFigures {
+    /// The figures of the in-process client's sample.
     init(_ sample: LatencySample) {
         self.init(
             requests: sample.count, seconds: sample.seconds,
