@@ -235,13 +235,32 @@ public actor Connection {
         maximumAttempts: Int = Connection.defaultMaximumAttempts,
         _ body: (isolated Connection, PostgresResult) throws -> T
     ) throws -> T {
+        try transactionOpening(with: [first], maximumAttempts: maximumAttempts) { results in try body(self, results[0]) }
+    }
+
+    /// ``transactionIsolated(first:maximumAttempts:_:)-(PipelineStatement,_,_)`` with several
+    /// first statements, all in the BEGIN's round trip, run in order; `body` gets their results
+    /// in the same order. An error in one of them ends the transaction before `body` runs.
+    public func transactionIsolated<T>(
+        first: [PipelineStatement],
+        maximumAttempts: Int = Connection.defaultMaximumAttempts,
+        _ body: (isolated Connection, [PostgresResult]) throws -> T
+    ) throws -> T {
+        try transactionOpening(with: first, maximumAttempts: maximumAttempts) { results in try body(self, results) }
+    }
+
+    /// The transaction of ``transactionIsolated(first:maximumAttempts:_:)-([PipelineStatement],_,_)``.
+    private func transactionOpening<T>(
+        with first: [PipelineStatement], maximumAttempts: Int, _ body: ([PostgresResult]) throws -> T
+    ) throws -> T {
         precondition(maximumAttempts >= 1, "maximumAttempts must be at least 1")
+        precondition(!first.isEmpty, "a transaction opens with at least one statement")
         if let handle, PQtransactionStatus(handle) == PQTRANS_INTRANS {
-            return try inSavepoint { try body(self, try query(first.sql, first.parameters, prepared: first.prepared)) }
+            return try inSavepoint { try body(try first.map { try query($0.sql, $0.parameters, prepared: $0.prepared) }) }
         }
         return try retryingTransaction(maximumAttempts: maximumAttempts) {
-            let results = try pipeline([PipelineStatement("BEGIN"), first])
-            return try body(self, results[1])
+            let results = try pipeline([PipelineStatement("BEGIN")] + first)
+            return try body(Array(results.dropFirst()))
         }
     }
 

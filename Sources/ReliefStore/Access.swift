@@ -61,6 +61,9 @@ public enum AccessError: Error, Sendable, Equatable, CustomStringConvertible {
     /// One input field that cannot make a user or token: the field (`login`, `password`,
     /// `enterprise`, `display_name`) and what is wrong.
     case invalidField(String, message: String)
+    /// An API token looked up earlier no longer gives the same user: revoked, expired, its user
+    /// disabled or changed. Look the token up again.
+    case credentialsChanged
 
     /// The input field at fault, when one is.
     public var field: String? {
@@ -74,6 +77,7 @@ public enum AccessError: Error, Sendable, Equatable, CustomStringConvertible {
         case .throttled(let minutes): return "too many failed logins; try again in \(minutes) minutes"
         case .invalid(let message): return message
         case .invalidField(_, let message): return message
+        case .credentialsChanged: return "the API token no longer gives the same user; look it up again"
         }
     }
 }
@@ -214,21 +218,27 @@ public enum Access {
         let token = "rl_" + Chain.hex((0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) })
         try c.query(
             "INSERT INTO relief.api_tokens (user_id, name, token_hash, expires_at) VALUES ($1, $2, $3, now() + make_interval(days => $4))",
-            [user.id, name, Chain.hex(Chain.sha256(Array(token.utf8))), days])
+            [user.id, name, tokenHash(token), days])
         return token
     }
 
     /// The user a token belongs to: nil when unknown, revoked, expired, or its user is disabled
     /// (a token never outlives its user).
     public static func user(_ c: isolated Connection, token: String) throws -> User? {
-        try c.query(
-            """
-            SELECT u.id, u.login, u.display_name, u.role, u.enterprise_id, e.credit_code
-            FROM relief.api_tokens t JOIN relief.users u ON u.id = t.user_id LEFT JOIN relief.enterprises e ON e.id = u.enterprise_id
-            WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND t.expires_at > now() AND u.disabled_at IS NULL
-            """, [Chain.hex(Chain.sha256(Array(token.utf8)))], prepared: true
-        ).rows.first.map(decodeUser)
+        try c.query(usersOfTokens, [PostgresArray.text([tokenHash(token)])], prepared: true).rows.first.map(decodeUser)
     }
+
+    /// How a token is stored and looked up: its SHA-256, in lower-case hex.
+    public static func tokenHash(_ token: String) -> String { Chain.hex(Chain.sha256(Array(token.utf8))) }
+
+    /// The users that API tokens give, from the tokens' hashes (`$1`, ``tokenHash(_:)``): one row
+    /// per hash that is known, not revoked, not expired, and whose user is active. The user's
+    /// columns come first (``decodeUser(_:)``), the token's hash last.
+    static let usersOfTokens = """
+        SELECT u.id, u.login, u.display_name, u.role, u.enterprise_id, e.credit_code, t.token_hash
+        FROM relief.api_tokens t JOIN relief.users u ON u.id = t.user_id LEFT JOIN relief.enterprises e ON e.id = u.enterprise_id
+        WHERE t.token_hash = ANY ($1::text[]) AND t.revoked_at IS NULL AND t.expires_at > now() AND u.disabled_at IS NULL
+        """
 
     /// Disables a user: its API tokens are revoked and its browser sessions deleted in the same
     /// transaction, so that neither works again, not even if the user is enabled later.
@@ -254,12 +264,34 @@ public enum Access {
     /// acting user and enterprise as transaction settings. Grants and row-level security then
     /// confine every statement, whatever the application's queries forget.
     public static func asUser<T>(_ c: isolated Connection, _ user: User, _ body: @Sendable (isolated Connection) throws -> T) throws -> T {
-        // `role` set through set_config is SET LOCAL ROLE: one statement for the three, sent with
-        // the BEGIN.
-        let settings = PipelineStatement(
+        try c.transactionIsolated(first: settings(user)) { t, _ in try body(t) }
+    }
+
+    /// ``asUser(_:_:_:)`` for a user that API tokens gave earlier (the web app keeps the tokens
+    /// it has looked up for a while): every token of `tokenHashes` (``tokenHash(_:)``) must still
+    /// give exactly `user` (same role, enterprise, login and name) when the transaction starts,
+    /// or ``AccessError/credentialsChanged`` is thrown before `body` runs and nothing is written.
+    /// The check travels with the BEGIN, before the role is set: no round trip more than
+    /// ``asUser(_:_:_:)``. With no hashes it is ``asUser(_:_:_:)``.
+    public static func asUser<T>(
+        _ c: isolated Connection, _ user: User, verifyingTokenHashes tokenHashes: [String], _ body: @Sendable (isolated Connection) throws -> T
+    ) throws -> T {
+        guard !tokenHashes.isEmpty else { return try asUser(c, user, body) }
+        let check = PipelineStatement(usersOfTokens, [PostgresArray.text(tokenHashes)], prepared: true)
+        return try c.transactionIsolated(first: [check, settings(user)]) { t, results in
+            var given: [String: User] = [:]
+            for row in results[0].rows { given[try row.decode(String.self, at: 6)] = try decodeUser(row) }
+            guard tokenHashes.allSatisfy({ given[$0] == user }) else { throw AccessError.credentialsChanged }
+            return try body(t)
+        }
+    }
+
+    /// The statement that makes a transaction `user`'s: `role` set through set_config is
+    /// SET LOCAL ROLE, so one statement sets the three, sent with the BEGIN.
+    private static func settings(_ user: User) -> PipelineStatement {
+        PipelineStatement(
             "SELECT set_config('role', $1, true), set_config('relief.actor', $2, true), set_config('relief.enterprise_id', $3, true)",
             [user.role.databaseRole, user.actorName, user.enterpriseID.map(String.init) ?? ""], prepared: true)
-        return try c.transactionIsolated(first: settings) { t, _ in try body(t) }
     }
 
     /// One action for ``audit(_:_:actions:)``.

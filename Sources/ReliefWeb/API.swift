@@ -167,7 +167,7 @@ extension WebServer {
     /// 201 when recorded, 200 with the same body when the key was already recorded with the same
     /// content, 409 when the key is taken by a different purchase.
     func createPurchase(_ request: Request, _ context: WebContext) async throws -> Response {
-        let user = try await authenticate(request, allowed: Self.purchaseWriters)
+        let (user, tokenHash) = try await authenticateKept(request, allowed: Self.purchaseWriters)
         guard let key = request.headers[.idempotencyKey]?.trimmingCharacters(in: .whitespaces), !key.isEmpty else {
             throw APIError(.badRequest, "IDEMPOTENCY_KEY_REQUIRED", "缺少 Idempotency-Key 请求头（作为采购单号）", field: "Idempotency-Key")
         }
@@ -175,7 +175,21 @@ extension WebServer {
             throw APIError(.badRequest, "IDEMPOTENCY_KEY_INVALID", "Idempotency-Key 最长 100 个字符，且不能含控制字符", field: "Idempotency-Key")
         }
         let input = try PurchaseInput(try await jsonObject(request))
-        let outcome = try await recordPurchase(user: user, input: input, key: key, remote: remoteAddress(request, context))
+        let remote = remoteAddress(request, context)
+        let outcome: (created: Bool, purchase: PurchaseView)
+        do {
+            outcome = try await recordPurchase(user: user, input: input, key: key, remote: remote, tokenHash: tokenHash)
+        } catch AccessError.credentialsChanged {
+            // The kept user is out of date: as the request would have gone without the cache.
+            tokenCache.forget(tokenHash: tokenHash)
+            let (fresh, _) = try await authenticateKept(request, allowed: Self.purchaseWriters)
+            do {
+                outcome = try await recordPurchase(user: fresh, input: input, key: key, remote: remote, tokenHash: tokenHash)
+            } catch AccessError.credentialsChanged {
+                tokenCache.forget(tokenHash: tokenHash)
+                throw APIError.unauthenticated("令牌无效或已过期，请重新登录")
+            }
+        }
         return JSONResponse.make(outcome.purchase, status: outcome.created ? .created : .ok)
     }
 
@@ -183,15 +197,19 @@ extension WebServer {
     /// `created` is false when the key was already recorded with the same content. Throws a 422
     /// ``APIError`` with the importer's problems, 403 for another enterprise, 409 when the key is
     /// taken by a different purchase. Concurrent purchases of one user commit together
-    /// (``PurchaseDesk``).
-    func recordPurchase(user: User, input: PurchaseInput, key: String, remote: String) async throws -> (created: Bool, purchase: PurchaseView) {
+    /// (``PurchaseDesk``). `tokenHash` names the API token `user` came from when it came from
+    /// ``TokenCache``: the writing transaction checks it, and throws
+    /// ``AccessError/credentialsChanged`` if it no longer gives `user`.
+    func recordPurchase(
+        user: User, input: PurchaseInput, key: String, remote: String, tokenHash: String? = nil
+    ) async throws -> (created: Bool, purchase: PurchaseView) {
         if user.role == .enterpriseClerk, input.enterprise != user.enterpriseCode {
             throw APIError(.forbidden, "FORBIDDEN_ENTERPRISE", "企业录入员只能录入本企业的采购", field: "enterprise")
         }
         let table = input.table(key: key)
         let (rows, _) = ImportLayouts.purchases.map(table)
         let (records, _) = RecordParser.purchases(rows)
-        let submission = PurchaseDesk.Submission(key: key, table: table, records: records, remote: remote)
+        let submission = PurchaseDesk.Submission(key: key, table: table, records: records, remote: remote, tokenHash: tokenHash)
         return try await purchaseDesk.record(submission, user: user, server: self)
     }
 
@@ -221,14 +239,15 @@ extension WebServer {
                 remote: submission.remote)
             return (true, stored)
         }
+        let tokenHashes = submission.tokenHash.map { [$0] } ?? []
         do {
-            return try await asUser(user, record)
+            return try await asUser(user, verifyingTokenHashes: tokenHashes, record)
         } catch let error as PostgresError where error.sqlState == "23505" {
             // A unique key taken meanwhile: a concurrent request with the same key committed first
             // (the retry then answers 200), or the key is another enterprise's, hidden by
             // row-level security (the retry then answers 409).
             do {
-                return try await asUser(user, record)
+                return try await asUser(user, verifyingTokenHashes: tokenHashes, record)
             } catch let error as PostgresError where error.sqlState == "23505" {
                 throw reused
             }
@@ -250,7 +269,8 @@ extension WebServer {
             for row in submission.table.rows { rows.append(TableRow(line: rows.count + 1, cells: row.cells)) }
         }
         let merged = Table(fileName: "requests", headers: submissions[0].table.headers, rows: rows)
-        return try await asUser(user) { t in
+        let tokenHashes = Array(Set(submissions.compactMap(\.tokenHash)))
+        return try await asUser(user, verifyingTokenHashes: tokenHashes) { t in
             let summary = try Purchases.importPurchases(t, merged, programCode: program, actorName: user.actorName)
             guard summary.created == submissions.count, summary.unchanged == 0 else { throw GroupNotWhole() }
             let stored = try PurchaseQueries.purchases(t, programCode: program, keys: submissions.map(\.key))

@@ -101,6 +101,20 @@ extension WebServer {
         return token.isEmpty || token.count > 200 ? nil : token
     }
 
+    /// The bearer token's user from ``TokenCache`` when it is kept there with a role in
+    /// `allowed`, else as ``authenticate(_:allowed:)`` finds it (then kept). Returns the token's
+    /// hash with it: whatever is written for this user must be written through
+    /// ``Access/asUser(_:_:verifyingTokenHashes:_:)`` with that hash, which checks the token
+    /// again in the writing transaction.
+    func authenticateKept(_ request: Request, allowed: Set<Role>) async throws -> (user: User, tokenHash: String) {
+        guard let token = bearerToken(request) else { throw APIError.unauthenticated() }
+        let hash = Access.tokenHash(token)
+        if let kept = tokenCache.user(tokenHash: hash), allowed.contains(kept.role) { return (kept, hash) }
+        let user = try await authenticate(request, allowed: allowed)
+        tokenCache.keep(user, tokenHash: hash)
+        return (user, hash)
+    }
+
     /// Resolves the bearer token (as the application role: no user is known yet) and checks the
     /// role. 401 without a valid token, 403 for a role not in `allowed`.
     func authenticate(_ request: Request, allowed: Set<Role>) async throws -> User {
@@ -118,6 +132,17 @@ extension WebServer {
     func asUser<T: Sendable>(_ user: User, _ body: @Sendable (isolated Connection) throws -> T) async throws -> T {
         try await pool.withConnection { connection in
             try await connection.run { c in try Access.asUser(c, user, body) }
+        }
+    }
+
+    /// ``asUser(_:_:)`` for a user that the API tokens of `tokenHashes` gave earlier
+    /// (``authenticateKept(_:allowed:)``): the transaction checks them first and throws
+    /// ``AccessError/credentialsChanged`` when one no longer gives `user`.
+    func asUser<T: Sendable>(
+        _ user: User, verifyingTokenHashes tokenHashes: [String], _ body: @Sendable (isolated Connection) throws -> T
+    ) async throws -> T {
+        try await pool.withConnection { connection in
+            try await connection.run { c in try Access.asUser(c, user, verifyingTokenHashes: tokenHashes, body) }
         }
     }
 

@@ -35,6 +35,9 @@ actor PurchaseDesk {
         var records: [PurchaseRowRecord]
         /// The client's address, for the audit row.
         var remote: String
+        /// The hash of the API token the user came from, when it came from ``TokenCache``: the
+        /// writing transaction checks that the token still gives that user.
+        var tokenHash: String? = nil
     }
 
     /// A recorded purchase: `created` is false when the key was already recorded with the same content.

@@ -89,6 +89,8 @@ struct WebServer: Sendable {
     let templates: MustacheLibrary = Templates.library
     /// Group commit for purchases (one per router).
     let purchaseDesk = PurchaseDesk()
+    /// The users of API tokens looked up for purchase POSTs (one per router).
+    let tokenCache = TokenCache()
 
     /// Every role.
     static let everyone = Set(Role.allCases)

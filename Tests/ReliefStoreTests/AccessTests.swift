@@ -196,6 +196,55 @@ struct AccessTests {
         await books.close()
     }
 
+    /// A user that tokens gave earlier (the web app keeps them) acts only while every one of the
+    /// tokens still gives that same user: checked in the transaction, before anything of its own.
+    @Test func aTransactionOfAUserFromKeptTokensChecksThemFirst() async throws {
+        let books = try await Books.make("keptTokens")
+        struct BodyRan: Error {}
+        _ = try await books.admin.run { c in try Access.addUser(c, login: "finance-k", displayName: "甲会计", role: .financePreparer, enterpriseCreditCode: nil, password: "a long passphrase") }
+        let (kept, revoked) = try await books.admin.run { c in
+            (try Access.createToken(c, login: "finance-k", name: "kept", days: 1), try Access.createToken(c, login: "finance-k", name: "revoked", days: 1))
+        }
+        let user = try #require(try await books.admin.run { c in try Access.user(c, token: kept) })
+        let (keptHash, revokedHash) = (Access.tokenHash(kept), Access.tokenHash(revoked))
+        #expect(keptHash.count == 64 && keptHash != revokedHash)
+        func act(_ acting: User, _ hashes: [String]) async throws -> String {
+            try await books.database.pool.withConnection { connection in
+                try await connection.run { c in
+                    try Access.asUser(c, acting, verifyingTokenHashes: hashes) { t in
+                        try t.query("SELECT current_setting('relief.actor') || ' as ' || current_user").single().decode(String.self, at: 0)
+                    }
+                }
+            }
+        }
+        // Both tokens give the user: the body runs as the user's role.
+        #expect(try await act(user, [keptHash, revokedHash]) == "finance_preparer:finance-k as relief_app")
+        try await books.admin.run { c in _ = try c.query("UPDATE relief.api_tokens SET revoked_at = now() WHERE token_hash = $1", [revokedHash]) }
+        await #expect(throws: AccessError.credentialsChanged) { _ = try await act(user, [keptHash, revokedHash]) }
+        await #expect(throws: AccessError.credentialsChanged) { _ = try await act(user, [revokedHash]) }
+        #expect(try await act(user, [keptHash]) == "finance_preparer:finance-k as relief_app")
+        // A token of a user that changed since it was looked up no longer vouches for the old value.
+        try await books.admin.run { c in _ = try c.query("UPDATE relief.users SET display_name = '乙会计' WHERE login = 'finance-k'") }
+        await #expect(throws: AccessError.credentialsChanged) { _ = try await act(user, [keptHash]) }
+        let renamed = try #require(try await books.admin.run { c in try Access.user(c, token: kept) })
+        #expect(try await act(renamed, [keptHash]) == "finance_preparer:finance-k as relief_app")
+        // An unknown token, or one for another user, is refused; with no token it is asUser.
+        await #expect(throws: AccessError.credentialsChanged) { _ = try await act(renamed, [String(repeating: "0", count: 64)]) }
+        let other = try await books.admin.run { c in
+            _ = try Access.addUser(c, login: "finance-o", displayName: "丙会计", role: .financePreparer, enterpriseCreditCode: nil, password: "a long passphrase")
+            return try Access.createToken(c, login: "finance-o", name: "other", days: 1)
+        }
+        await #expect(throws: AccessError.credentialsChanged) { _ = try await act(renamed, [keptHash, Access.tokenHash(other)]) }
+        #expect(try await act(renamed, []) == "finance_preparer:finance-k as relief_app")
+        // Refused before the body: a body that throws its own error never gets to.
+        await #expect(throws: AccessError.credentialsChanged) {
+            try await books.database.pool.withConnection { connection in
+                try await connection.run { c in try Access.asUser(c, renamed, verifyingTokenHashes: [revokedHash]) { _ in throw BodyRan() } }
+            }
+        }
+        await books.close()
+    }
+
     @Test func theAuditLogRecordsAndCannotBeRewritten() async throws {
         let books = try await Books.make("auditlog")
         let admin = try await books.admin.run { c in try Access.addUser(c, login: "root-admin", displayName: "管理员", role: .admin, enterpriseCreditCode: nil, password: "admin password") }
