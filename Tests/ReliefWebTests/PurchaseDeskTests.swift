@@ -2,8 +2,9 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+import ReliefStore
 import ReliefTestSupport
-import ReliefWeb
+@testable import ReliefWeb
 import Testing
 
 /// Concurrent purchases of one user commit together (group commit); each request still gets the
@@ -90,5 +91,83 @@ struct PurchaseDeskTests {
                 WHERE p.purchase_key LIKE 'DESK-%' AND p.xmin::text <> e.xmin::text
                 """) == 0)
         await fixture.close()
+    }
+}
+
+/// When the desk starts a user's next group (``GroupGathering``), on its own.
+@Suite("web API: when a group of purchases starts")
+struct GroupGatheringTests {
+    static let clerk = User(id: 1, login: "a", displayName: "甲", role: .enterpriseClerk, enterpriseID: 1, enterpriseCode: "x")
+    static let other = User(id: 2, login: "b", displayName: "乙", role: .enterpriseClerk, enterpriseID: 2, enterpriseCode: "y")
+
+    @Test func aFirstPurchaseAndOneAfterASingleGroupStartAtOnce() {
+        var gathering = GroupGathering()
+        let first = gathering.decide(Self.clerk, waiting: 1)
+        #expect(first == .write)
+        gathering.answered(Self.clerk, purchases: 1, stillWaiting: 0)
+        let afterSingle = gathering.decide(Self.clerk, waiting: 1)
+        #expect(afterSingle == .write)
+    }
+
+    @Test func theNextGroupWaitsForAsManyAsTheUserHadInTheDesk() {
+        var gathering = GroupGathering()
+        let opening = gathering.decide(Self.clerk, waiting: 3)
+        #expect(opening == .write)
+        // Answered 12 while 4 more waited: 16 clients.
+        gathering.answered(Self.clerk, purchases: 12, stillWaiting: 4)
+        #expect(gathering.expected[Self.clerk] == 16)
+        guard case .wait(let number) = gathering.decide(Self.clerk, waiting: 4) else {
+            Issue.record("4 of 16 should wait")
+            return
+        }
+        for waiting in 5...15 {
+            let decision = gathering.decide(Self.clerk, waiting: waiting)
+            #expect(decision == .keepWaiting)
+        }
+        let allBack = gathering.decide(Self.clerk, waiting: 16)
+        #expect(allBack == .write)
+        // The timer of that wait goes off later: the group has started, nothing to do.
+        let lateTimer = gathering.waitEnded(Self.clerk, number: number)
+        #expect(!lateTimer)
+        // Other users are not held by this one's wait.
+        let otherUser = gathering.decide(Self.other, waiting: 1)
+        #expect(otherUser == .write)
+    }
+
+    @Test func aWaitThatRunsOutWritesWhatCameAndExpectsThatFromThenOn() {
+        var gathering = GroupGathering()
+        gathering.answered(Self.clerk, purchases: 16, stillWaiting: 0)
+        guard case .wait(let number) = gathering.decide(Self.clerk, waiting: 2) else {
+            Issue.record("2 of 16 should wait")
+            return
+        }
+        let ranOut = gathering.waitEnded(Self.clerk, number: number)
+        #expect(ranOut)
+        let ranOutTwice = gathering.waitEnded(Self.clerk, number: number)
+        #expect(!ranOutTwice)
+        let withWhatCame = gathering.decide(Self.clerk, waiting: 3)
+        #expect(withWhatCame == .write)
+        gathering.answered(Self.clerk, purchases: 3, stillWaiting: 0)
+        let asManyAsCame = gathering.decide(Self.clerk, waiting: 3)
+        #expect(asManyAsCame == .write)
+        // A new wait gets a new number: an old timer cannot end it.
+        gathering.answered(Self.clerk, purchases: 3, stillWaiting: 2)
+        guard case .wait(let next) = gathering.decide(Self.clerk, waiting: 1) else {
+            Issue.record("1 of 5 should wait")
+            return
+        }
+        let staleEnded = gathering.waitEnded(Self.clerk, number: number)
+        #expect(next != number && !staleEnded)
+        let stillShort = gathering.decide(Self.clerk, waiting: 2)
+        #expect(stillShort == .keepWaiting)
+        let nextRanOut = gathering.waitEnded(Self.clerk, number: next)
+        #expect(nextRanOut)
+    }
+
+    @Test func noGroupWaitsForMoreThanAGroupCarries() {
+        var gathering = GroupGathering()
+        gathering.answered(Self.clerk, purchases: PurchaseDesk.maximumGroupPurchases, stillWaiting: 500)
+        let full = gathering.decide(Self.clerk, waiting: PurchaseDesk.maximumGroupPurchases)
+        #expect(full == .write)
     }
 }
