@@ -8,7 +8,8 @@ public import Postgres
 ///
 /// On the throwaway cluster, the databases a run creates are named after its process
 /// (`rt_<pid>_…`) and dropped at exit; a run also drops what runs that died left behind, so the
-/// cluster does not grow from run to run.
+/// cluster does not grow from run to run. Under `CI=true` (a fresh clone that runs once) the
+/// cluster's folder is removed at exit too, instead of being kept for the next run.
 public enum TestDatabase {
     /// Where the throwaway cluster lives: one per user and checkout (reused across runs, stopped at
     /// exit), so test runs in two worktrees never stop each other's server.
@@ -32,7 +33,13 @@ public enum TestDatabase {
             let embedded = EmbeddedPostgres(home: TestDatabase.home)
             let own = Int(getpid())
             try? dropDatabases(conninfo: embedded.connectionString) { owner in owner == own }
-            try? embedded.stop()
+            do {
+                try embedded.stop()
+                // Only a stopped cluster's folder goes.
+                if ProcessInfo.processInfo.environment["CI"] == "true" {
+                    try? FileManager.default.removeItem(atPath: TestDatabase.home)
+                }
+            } catch {}
         }
         return conninfo
     }
