@@ -16,6 +16,8 @@ public final class RequestMetrics: Sendable {
     struct State {
         var counts: [CounterKey: UInt64] = [:]
         var latency: [String: Histogram] = [:]
+        var purchaseGroups: UInt64 = 0
+        var purchasesInGroups: UInt64 = 0
     }
 
     private let state = Mutex(State())
@@ -34,6 +36,20 @@ public final class RequestMetrics: Sendable {
             histogram.sum += seconds
             state.latency[route] = histogram
         }
+    }
+
+    /// Records a group of `purchases` that the purchase desk started writing in one transaction.
+    public func recordPurchaseGroup(purchases: Int) {
+        precondition(purchases >= 1, "a group carries purchases")
+        state.withLock { state in
+            state.purchaseGroups += 1
+            state.purchasesInGroups += UInt64(purchases)
+        }
+    }
+
+    /// The purchase groups started and the purchases they carried, for tests.
+    public var purchaseGroups: (groups: UInt64, purchases: UInt64) {
+        state.withLock { ($0.purchaseGroups, $0.purchasesInGroups) }
     }
 
     /// How many requests matched, for tests.
@@ -60,6 +76,12 @@ public final class RequestMetrics: Sendable {
             text += "relief_http_request_duration_seconds_sum{\(label)} \(Self.number(histogram.sum))\n"
             text += "relief_http_request_duration_seconds_count{\(label)} \(histogram.count)\n"
         }
+        text += "# HELP relief_purchase_groups_total Groups of purchases the purchase desk started writing, each in one transaction.\n"
+        text += "# TYPE relief_purchase_groups_total counter\n"
+        text += "relief_purchase_groups_total \(snapshot.purchaseGroups)\n"
+        text += "# HELP relief_purchase_group_purchases_total Purchases those groups carried (divided by the groups: the mean group).\n"
+        text += "# TYPE relief_purchase_group_purchases_total counter\n"
+        text += "relief_purchase_group_purchases_total \(snapshot.purchasesInGroups)\n"
         return text
     }
 

@@ -96,6 +96,7 @@ actor PurchaseDesk {
         waitingCount -= group.count
         assert(waitingCount >= 0)
         writing.insert(user)
+        group[0].server.metrics.recordPurchaseGroup(purchases: group.count)
         Task { await self.write(group, user: user) }
     }
 

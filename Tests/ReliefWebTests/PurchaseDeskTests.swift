@@ -73,6 +73,14 @@ struct PurchaseDeskTests {
         #expect(outcomes["DESK-TWIN-1"]?.status == 201 && outcomes["DESK-TWIN-2"]?.status == 201)
         #expect([outcomes["DESK-TWIN-1"]?.eligible, outcomes["DESK-TWIN-2"]?.eligible].compactMap { $0 }.sorted { !$0 && $1 } == [false, true])
 
+        // Every request reached the desk once (the first alone, before the burst), in fewer groups
+        // than requests; /metrics says the same.
+        let (groups, purchases) = fixture.metrics.purchaseGroups
+        #expect(purchases == UInt64(burst.count + 1))
+        #expect(groups >= 2 && groups < purchases, "\(groups) groups")
+        let metricsText = try await fixture.test { client in try await client.execute(uri: "/metrics", method: .get).text }
+        #expect(metricsText.contains("relief_purchase_group_purchases_total \(purchases)\n"))
+
         let created = 22
         let after = try await fixture.fingerprint()
         #expect(after[0] == before[0] + created)
