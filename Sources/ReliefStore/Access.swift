@@ -225,7 +225,12 @@ public enum Access {
     /// The user a token belongs to: nil when unknown, revoked, expired, or its user is disabled
     /// (a token never outlives its user).
     public static func user(_ c: isolated Connection, token: String) throws -> User? {
-        try c.query(usersOfTokens, [PostgresArray.text([tokenHash(token)])], prepared: true).rows.first.map(decodeUser)
+        try user(c, tokenHash: tokenHash(token))
+    }
+
+    /// ``user(_:token:)`` from the token's hash (``tokenHash(_:)``).
+    public static func user(_ c: isolated Connection, tokenHash: String) throws -> User? {
+        try c.query(usersOfTokens, [PostgresArray.text([tokenHash])], prepared: true).rows.first.map(decodeUser)
     }
 
     /// How a token is stored and looked up: its SHA-256, in lower-case hex.

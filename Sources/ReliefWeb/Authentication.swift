@@ -110,7 +110,7 @@ extension WebServer {
         guard let token = bearerToken(request) else { throw APIError.unauthenticated() }
         let hash = Access.tokenHash(token)
         if let kept = tokenCache.user(tokenHash: hash), allowed.contains(kept.role) { return (kept, hash) }
-        let user = try await authenticate(request, allowed: allowed)
+        let user = try await lookUp(tokenHash: hash, allowed: allowed)
         tokenCache.keep(user, tokenHash: hash)
         return (user, hash)
     }
@@ -119,8 +119,14 @@ extension WebServer {
     /// role. 401 without a valid token, 403 for a role not in `allowed`.
     func authenticate(_ request: Request, allowed: Set<Role>) async throws -> User {
         guard let token = bearerToken(request) else { throw APIError.unauthenticated() }
+        return try await lookUp(tokenHash: Access.tokenHash(token), allowed: allowed)
+    }
+
+    /// The user of the token hashed `tokenHash`, looked up now: 401 for none, 403 for a role not
+    /// in `allowed`.
+    private func lookUp(tokenHash: String, allowed: Set<Role>) async throws -> User {
         let user = try await pool.withConnection { connection in
-            try await connection.run { c in try Access.user(c, token: token) }
+            try await connection.run { c in try Access.user(c, tokenHash: tokenHash) }
         }
         guard let user else { throw APIError.unauthenticated("令牌无效或已过期，请重新登录") }
         guard allowed.contains(user.role) else { throw APIError.forbidden(user.role, allowed: allowed) }

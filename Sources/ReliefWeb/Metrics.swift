@@ -60,13 +60,11 @@ public final class RequestMetrics: Sendable {
     /// The Prometheus text format.
     public func render() -> String {
         let snapshot = state.withLock { $0 }
-        var text = "# HELP relief_http_requests_total HTTP requests by method, route and status.\n"
-        text += "# TYPE relief_http_requests_total counter\n"
+        var text = Self.family("relief_http_requests_total", "counter", help: "HTTP requests by method, route and status.")
         for (key, value) in snapshot.counts.sorted(by: { ($0.key.route, $0.key.method, $0.key.status) < ($1.key.route, $1.key.method, $1.key.status) }) {
             text += "relief_http_requests_total{method=\"\(Self.escape(key.method))\",route=\"\(Self.escape(key.route))\",status=\"\(key.status)\"} \(value)\n"
         }
-        text += "# HELP relief_http_request_duration_seconds Time to respond, by route.\n"
-        text += "# TYPE relief_http_request_duration_seconds histogram\n"
+        text += Self.family("relief_http_request_duration_seconds", "histogram", help: "Time to respond, by route.")
         for (route, histogram) in snapshot.latency.sorted(by: { $0.key < $1.key }) {
             let label = "route=\"\(Self.escape(route))\""
             for (index, bound) in Self.bucketBounds.enumerated() {
@@ -76,13 +74,17 @@ public final class RequestMetrics: Sendable {
             text += "relief_http_request_duration_seconds_sum{\(label)} \(Self.number(histogram.sum))\n"
             text += "relief_http_request_duration_seconds_count{\(label)} \(histogram.count)\n"
         }
-        text += "# HELP relief_purchase_groups_total Groups of purchases the purchase desk started writing, each in one transaction.\n"
-        text += "# TYPE relief_purchase_groups_total counter\n"
+        text += Self.family("relief_purchase_groups_total", "counter", help: "Groups of purchases the purchase desk started writing, each in one transaction.")
         text += "relief_purchase_groups_total \(snapshot.purchaseGroups)\n"
-        text += "# HELP relief_purchase_group_purchases_total Purchases those groups carried (divided by the groups: the mean group).\n"
-        text += "# TYPE relief_purchase_group_purchases_total counter\n"
+        text += Self.family(
+            "relief_purchase_group_purchases_total", "counter", help: "Purchases those groups carried (divided by the groups: the mean group).")
         text += "relief_purchase_group_purchases_total \(snapshot.purchasesInGroups)\n"
         return text
+    }
+
+    /// A metric family's HELP and TYPE lines.
+    static func family(_ name: String, _ type: String, help: String) -> String {
+        "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n"
     }
 
     /// Label values escape backslash, double quote and newline.

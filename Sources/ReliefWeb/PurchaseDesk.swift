@@ -196,8 +196,14 @@ struct GroupGathering {
 
     /// Per user: the purchases it had in the desk when its last group was answered.
     private(set) var expected: [User: Int] = [:]
-    /// Per user: the number of the wait that is running.
-    private var waits: [User: Int] = [:]
+    /// A user's wait: running (with its number), or over with its group not started yet.
+    private enum Wait: Equatable {
+        case running(Int)
+        case over
+    }
+
+    /// Per user: the wait there is.
+    private var waits: [User: Wait] = [:]
     /// The last wait's number (numbers are not reused, so a stale timer is told apart).
     private var lastWait = 0
 
@@ -205,23 +211,23 @@ struct GroupGathering {
     mutating func decide(_ user: User, waiting: Int) -> Decision {
         precondition(waiting >= 1, "a decision is about waiting purchases")
         let wanted = min(expected[user] ?? 1, PurchaseDesk.maximumGroupPurchases)
-        if waiting >= wanted || waits[user] == -1 {
+        if waiting >= wanted || waits[user] == .over {
             waits[user] = nil
             expected[user] = nil
             return .write
         }
         if waits[user] != nil { return .keepWaiting }
         lastWait += 1
-        waits[user] = lastWait
+        waits[user] = .running(lastWait)
         return .wait(lastWait)
     }
 
     /// The timer of wait `number` for `user` went off: true when that wait is still running (the
     /// group then starts with the purchases that came), false when its group started already.
     mutating func waitEnded(_ user: User, number: Int) -> Bool {
-        guard waits[user] == number else { return false }
-        // Marked as over: the next decision writes whatever is waiting.
-        waits[user] = -1
+        guard waits[user] == .running(number) else { return false }
+        // The next decision writes whatever is waiting.
+        waits[user] = .over
         return true
     }
 

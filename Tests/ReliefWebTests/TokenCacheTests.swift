@@ -20,6 +20,15 @@ struct TokenCacheTests {
             enterpriseCode: "x")
     }
 
+    /// A purchase POST of the fixture's purchase under `key` and `invoice`.
+    static func post(
+        _ client: any TestClientProtocol, _ fixture: WebFixture, token: String, key: String, invoice: Int
+    ) async throws -> TestResponse {
+        try await client.execute(
+            uri: "/api/v1/purchases", method: .post, headers: headers(token, json: true, key: key),
+            body: try jsonBuffer(fixture.purchaseBody(invoice: String(invoice))))
+    }
+
     @Test func keepsForgetsAndStaysBounded() {
         let cache = TokenCache()
         #expect(cache.user(tokenHash: "a") == nil)
@@ -52,9 +61,7 @@ struct TokenCacheTests {
             var invoice = 76_000_000
             func post(_ token: String, _ key: String) async throws -> TestResponse {
                 invoice += 1
-                return try await client.execute(
-                    uri: "/api/v1/purchases", method: .post, headers: headers(token, json: true, key: key),
-                    body: try jsonBuffer(fixture.purchaseBody(invoice: String(invoice))))
+                return try await Self.post(client, fixture, token: token, key: key, invoice: invoice)
             }
             // Each token's first purchase keeps it.
             for (n, token) in tokens.enumerated() {
@@ -124,18 +131,14 @@ struct TokenCacheTests {
         let token = try #require(fixture.tokens[.enterpriseClerk])
         let clerk = try #require(fixture.users[.enterpriseClerk])
         try await fixture.test { client in
-            let first = try await client.execute(
-                uri: "/api/v1/purchases", method: .post,
-                headers: headers(token, json: true, key: "RENAMED-1"),
-                body: try jsonBuffer(fixture.purchaseBody(invoice: "76100001")))
+            let first = try await Self.post(
+                client, fixture, token: token, key: "RENAMED-1", invoice: 76_100_001)
             #expect(first.status == .created, "\(first.text)")
             try await fixture.admin.run { c in
                 _ = try c.query("UPDATE relief.users SET display_name = '改名录入员' WHERE id = $1", [clerk.id])
             }
-            let second = try await client.execute(
-                uri: "/api/v1/purchases", method: .post,
-                headers: headers(token, json: true, key: "RENAMED-2"),
-                body: try jsonBuffer(fixture.purchaseBody(invoice: "76100002")))
+            let second = try await Self.post(
+                client, fixture, token: token, key: "RENAMED-2", invoice: 76_100_002)
             #expect(second.status == .created, "\(second.text)")
             let me = try await client.execute(uri: "/api/v1/me", method: .get, headers: headers(token))
             #expect(me.json["display_name"] as? String == "改名录入员")
