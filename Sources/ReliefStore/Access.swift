@@ -323,8 +323,7 @@ public enum Access {
     /// commit are logged without one round trip each while the book is locked.
     public static func audit(_ c: isolated Connection, _ user: User, actions: [AuditAction]) throws {
         guard !actions.isEmpty else { return }
-        let encoder = JSONEncoder()
-        let details = try actions.map { String(decoding: try encoder.encode($0.detail), as: UTF8.self) }
+        let details = actions.map { JSONBytes.object($0.detail) }
         try c.query(
             """
             INSERT INTO relief.audit_log (tenant_id, actor, role, action, target, detail, remote)

@@ -33,8 +33,13 @@ actor PurchaseDesk {
         var key: String
         /// The purchase as an import table, one row per line.
         var table: Table
-        /// The table parsed, to compare with a stored purchase of the same key.
+        /// The table parsed, to compare with a stored purchase of the same key, and what a group
+        /// imports.
         var records: [PurchaseRowRecord]
+        /// Whether the table parsed without a problem. Only then may it join a group: a group
+        /// imports the records; a request alone imports its table, so that its problems are
+        /// answered by line and field.
+        var parsedWithoutProblems: Bool
         /// The client's address, for the audit row.
         var remote: String
         /// The hash of the API token the user came from, when it came from ``TokenCache``: the

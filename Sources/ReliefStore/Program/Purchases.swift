@@ -82,6 +82,17 @@ public enum Purchases {
             programCode: programCode, actorName: actorName, progress: progress)
     }
 
+    /// Imports purchase lines already parsed without a problem (``RecordParser/purchases(_:)``),
+    /// as ``importPurchases(_:_:programCode:actorName:progress:)`` does a table's: the web app's
+    /// group of purchase requests, each parsed when it arrived. `fileName` names them in errors.
+    public static func importPurchases(
+        _ c: isolated Connection, records: [PurchaseRowRecord], fileName: String, programCode: String, actorName: String
+    ) throws -> ImportSummary {
+        try importParsed(
+            c, ParsedFile(fileName: fileName, rowCount: records.count, records: records, mapProblems: [], parseProblems: []),
+            programCode: programCode, actorName: actorName, progress: { _, _ in })
+    }
+
     /// Imports a purchase file given as the bytes of a CSV or XLSX file, as
     /// ``importPurchases(_:_:programCode:actorName:progress:)`` does a table. A CSV file is read
     /// row by row into records (``TableReader/forEachRow(_:fileName:header:row:)``): the file is
