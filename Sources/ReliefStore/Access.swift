@@ -281,13 +281,25 @@ public enum Access {
     public static func asUser<T>(
         _ c: isolated Connection, _ user: User, verifyingTokenHashes tokenHashes: [String], _ body: @Sendable (isolated Connection) throws -> T
     ) throws -> T {
-        guard !tokenHashes.isEmpty else { return try asUser(c, user, body) }
-        let check = PipelineStatement(usersOfTokens, [PostgresArray.text(tokenHashes)], prepared: true)
-        return try c.transactionIsolated(first: [check, settings(user)]) { t, results in
-            var given: [String: User] = [:]
-            for row in results[0].rows { given[try row.decode(String.self, at: 6)] = try decodeUser(row) }
-            guard tokenHashes.allSatisfy({ given[$0] == user }) else { throw AccessError.credentialsChanged }
-            return try body(t)
+        try asUser(c, user, verifyingTokenHashes: tokenHashes, readingFirst: []) { t, _ in try body(t) }
+    }
+
+    /// ``asUser(_:_:verifyingTokenHashes:_:)`` with `reads` in the same first round trip, after
+    /// the user's settings (so under the user's role and row-level security): `body` gets their
+    /// results, in order. When a token no longer gives `user`, their results are dropped unseen,
+    /// ``AccessError/credentialsChanged`` is thrown and nothing is written.
+    public static func asUser<T>(
+        _ c: isolated Connection, _ user: User, verifyingTokenHashes tokenHashes: [String], readingFirst reads: [PipelineStatement],
+        _ body: @Sendable (isolated Connection, [PostgresResult]) throws -> T
+    ) throws -> T {
+        let check = tokenHashes.isEmpty ? [] : [PipelineStatement(usersOfTokens, [PostgresArray.text(tokenHashes)], prepared: true)]
+        return try c.transactionIsolated(first: check + [settings(user)] + reads) { t, results in
+            if !check.isEmpty {
+                var given: [String: User] = [:]
+                for row in results[0].rows { given[try row.decode(String.self, at: 6)] = try decodeUser(row) }
+                guard tokenHashes.allSatisfy({ given[$0] == user }) else { throw AccessError.credentialsChanged }
+            }
+            return try body(t, Array(results.dropFirst(check.count + 1)))
         }
     }
 
@@ -323,8 +335,15 @@ public enum Access {
     /// commit are logged without one round trip each while the book is locked.
     public static func audit(_ c: isolated Connection, _ user: User, actions: [AuditAction]) throws {
         guard !actions.isEmpty else { return }
+        let statement = auditStatement(user, actions: actions)
+        try c.query(statement.sql, statement.parameters, prepared: statement.prepared)
+    }
+
+    /// The INSERT of ``audit(_:_:actions:)``, to send in a pipeline with others: its result's
+    /// `affectedRows` is `actions.count`.
+    public static func auditStatement(_ user: User, actions: [AuditAction]) -> PipelineStatement {
         let details = actions.map { JSONBytes.object($0.detail) }
-        try c.query(
+        return PipelineStatement(
             """
             INSERT INTO relief.audit_log (tenant_id, actor, role, action, target, detail, remote)
             SELECT $1, $2, $3, u.action, u.target, u.detail::jsonb, u.remote

@@ -272,24 +272,28 @@ extension WebServer {
         precondition(!submissions.isEmpty && Set(submissions.map(\.key)).count == submissions.count, "a group names each key once")
         let program = configuration.programCode
         // A request with a problem is answered alone, with its problems by line and field.
-        guard submissions.allSatisfy(\.parsedWithoutProblems) else { throw GroupNotWhole() }
+        guard submissions.allSatisfy({ $0.parsedWithoutProblems && !$0.records.isEmpty }) else { throw GroupNotWhole() }
         let records = submissions.flatMap(\.records)
         let tokenHashes = Array(Set(submissions.compactMap(\.tokenHash)))
-        return try await asUser(user, verifyingTokenHashes: tokenHashes) { t in
-            let summary = try Purchases.importPurchases(t, records: records, fileName: "requests", programCode: program, actorName: user.actorName)
-            guard summary.created == submissions.count, summary.unchanged == 0 else { throw GroupNotWhole() }
-            let stored = try PurchaseQueries.purchases(t, programCode: program, keys: submissions.map(\.key))
+        let keys = submissions.map(\.key)
+        let recordsImport = Purchases.RecordsImport(records: records, fileName: "requests", programCode: program, actorName: user.actorName)
+        // The read-back of the stored purchases and the audit rows travel with the import's last
+        // INSERTs: each request's enterprise is its records', which its stored view must match.
+        let actions = submissions.map { submission in
+            Access.AuditAction(
+                action: "purchase.create", target: submission.key,
+                detail: ["program": program, "enterprise": submission.records[0].enterpriseCreditCode], remote: submission.remote)
+        }
+        let trailing = [PurchaseQueries.purchasesStatement(programCode: program, keys: keys), Access.auditStatement(user, actions: actions)]
+        return try await asUser(user, verifyingTokenHashes: tokenHashes, readingFirst: recordsImport.reads) { t, reads in
+            let (summary, results) = try recordsImport.run(t, readResults: reads, trailing: trailing)
+            guard summary.created == submissions.count, summary.unchanged == 0, results.count == 2 else { throw GroupNotWhole() }
+            let stored = try PurchaseQueries.purchases(from: results[0])
             let views = try submissions.map { submission in
                 guard let view = stored[submission.key], view.matches(submission.records) else { throw GroupNotWhole() }
                 return view
             }
-            try Access.audit(
-                t, user,
-                actions: zip(submissions, views).map { submission, view in
-                    Access.AuditAction(
-                        action: "purchase.create", target: submission.key, detail: ["program": program, "enterprise": view.enterprise],
-                        remote: submission.remote)
-                })
+            guard results[1].affectedRows == submissions.count else { throw GroupNotWhole() }
             return views
         }
     }

@@ -152,6 +152,17 @@ extension WebServer {
         }
     }
 
+    /// ``asUser(_:verifyingTokenHashes:_:)`` with `reads` sent in the transaction's first round
+    /// trip, after the user's settings; `body` gets their results.
+    func asUser<T: Sendable>(
+        _ user: User, verifyingTokenHashes tokenHashes: [String], readingFirst reads: [PipelineStatement],
+        _ body: @Sendable (isolated Connection, [PostgresResult]) throws -> T
+    ) async throws -> T {
+        try await pool.withConnection { connection in
+            try await connection.run { c in try Access.asUser(c, user, verifyingTokenHashes: tokenHashes, readingFirst: reads, body) }
+        }
+    }
+
     /// ``authenticate(_:allowed:)`` then ``asUser(_:_:)`` on one connection.
     func withUser<T: Sendable>(_ request: Request, allowed: Set<Role>, _ body: @Sendable (isolated Connection, User) throws -> T) async throws -> T {
         guard let token = bearerToken(request) else { throw APIError.unauthenticated() }

@@ -326,12 +326,19 @@ enum PurchaseQueries {
 
     /// Several purchases by distinct keys, in one query: those found (and not hidden by RLS), by key.
     static func purchases(_ c: isolated Connection, programCode: String, keys: [String]) throws -> [String: PurchaseView] {
-        let rows = try c.query(
-            byKeys + " ORDER BY p.purchase_key, l.line",
-            [programCode, PostgresArray.text(keys)], prepared: true
-        ).rows
+        let statement = purchasesStatement(programCode: programCode, keys: keys)
+        return try purchases(from: try c.query(statement.sql, statement.parameters, prepared: statement.prepared))
+    }
+
+    /// The query of ``purchases(_:programCode:keys:)``, to send in a pipeline with others.
+    static func purchasesStatement(programCode: String, keys: [String]) -> PipelineStatement {
+        PipelineStatement(byKeys + " ORDER BY p.purchase_key, l.line", [programCode, PostgresArray.text(keys)], prepared: true)
+    }
+
+    /// The purchases in the result of ``purchasesStatement(programCode:keys:)``, by key.
+    static func purchases(from result: PostgresResult) throws -> [String: PurchaseView] {
         var byKey: [String: [PostgresRow]] = [:]
-        for row in rows { byKey[try row.decode(String.self, at: 0), default: []].append(row) }
+        for row in result.rows { byKey[try row.decode(String.self, at: 0), default: []].append(row) }
         return try byKey.compactMapValues { try view($0) }
     }
 

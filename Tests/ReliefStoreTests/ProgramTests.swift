@@ -299,6 +299,51 @@ struct ProgramTests {
         await books.close()
     }
 
+    /// The web app's group path: parsed records, their reads sent ahead with the BEGIN, the
+    /// caller's statements sent with the last INSERTs. It stores what the table path stores.
+    @Test func recordsImportedWithReadsAheadAndTrailingStatementsStoreWhatTheTablePathDoes() async throws {
+        let data = DemoData()
+        let table = data.purchasesEarly
+        let (rows, mapProblems) = ImportLayouts.purchases.map(table)
+        let (records, parseProblems) = RecordParser.purchases(rows)
+        #expect(mapProblems.isEmpty && parseProblems.isEmpty)
+        let keys = Array(Set(records.map(\.key))).sorted()
+        let stored = """
+            SELECT string_agg(concat_ws('|', p.purchase_key, l.line, l.product_id, l.quantity, l.amount_fen, l.eligible, l.reason_codes::text, l.reasons,
+                                        p.invoice_number, p.entry_id IS NOT NULL), E'\\n' ORDER BY p.purchase_key, l.line)
+            FROM relief.purchases p JOIN relief.purchase_lines l ON l.purchase_id = p.id
+            """
+        let byTable = try await Books.make("records-table")
+        _ = try await byTable.admin.run { c in try Demo.loadMasterData(c, data) }
+        _ = try await byTable.admin.run { c in try Purchases.importPurchases(c, table, programCode: Demo.programCode, actorName: "test") }
+        let tableRows = try await byTable.admin.run { c in try c.query(stored).single().decode(String.self, at: 0) }
+        await byTable.close()
+
+        let books = try await Books.make("records-ahead")
+        _ = try await books.admin.run { c in try Demo.loadMasterData(c, data) }
+        let recordsImport = Purchases.RecordsImport(records: records, fileName: "requests", programCode: Demo.programCode, actorName: "test")
+        let seen = PipelineStatement(
+            "SELECT count(*)::int FROM relief.purchases WHERE purchase_key = ANY($1::text[])", [PostgresArray.text(keys)])
+        @Sendable func importOnce() async throws -> (ImportSummary, [Int]) {
+            try await books.admin.run { c in
+                try c.transactionIsolated(first: recordsImport.reads) { t, reads in
+                    let (summary, trailing) = try recordsImport.run(t, readResults: reads, trailing: [seen])
+                    return (summary, try trailing.map { try $0.single().decode(Int.self, at: 0) })
+                }
+            }
+        }
+        let (first, seenFirst) = try await importOnce()
+        #expect(first.created == keys.count && first.unchanged == 0)
+        #expect(seenFirst == [keys.count], "the trailing statement sees the purchases written before it")
+        #expect(try await books.admin.run { c in try c.query(stored).single().decode(String.self, at: 0) } == tableRows)
+        // Again: nothing to write, the trailing statement still answers.
+        let (again, seenAgain) = try await importOnce()
+        #expect(again.created == 0 && again.unchanged == keys.count)
+        #expect(seenAgain == [keys.count])
+        #expect(try await books.verify().isSound)
+        await books.close()
+    }
+
     @Test func thePreparerCannotApproveTheirOwnBatchByAnyPath() async throws {
         let books = try await Self.demoBooks("makerchecker")
         // One eligible June purchase, so that June has a batch to prepare.
