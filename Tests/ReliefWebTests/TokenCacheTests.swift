@@ -45,6 +45,43 @@ struct TokenCacheTests {
         #expect(cache.user(tokenHash: "h\(last)") == Self.user(last))
     }
 
+    /// Concurrent purchases of a kept token that was revoked meanwhile: the desk groups them, and
+    /// the group's transaction, which sends its reads with the token check, writes nothing.
+    @Test func aGroupOfPurchasesOfARevokedKeptTokenWritesNothing() async throws {
+        let fixture = try await WebFixture.make("keptGroup")
+        let login = WebFixture.login(.enterpriseClerk)
+        let token = try await fixture.admin.run { c in try Access.createToken(c, login: login, name: "kept-group", days: 1) }
+        try await fixture.test { client in
+            let first = try await Self.post(client, fixture, token: token, key: "KEPT-GROUP-0", invoice: 76_100_000)
+            #expect(first.status == .created, "\(first.text)")
+            let before = try await fixture.fingerprint()
+            let (groupsBefore, purchasesBefore) = fixture.metrics.purchaseGroups
+            try await fixture.admin.run { c in
+                _ = try c.query("UPDATE relief.api_tokens SET revoked_at = now() WHERE token_hash = $1", [Access.tokenHash(token)])
+            }
+            let burst = 12
+            let statuses = try await withThrowingTaskGroup(of: (Int, String?).self) { group in
+                for n in 1...burst {
+                    group.addTask {
+                        let response = try await Self.post(client, fixture, token: token, key: "KEPT-GROUP-\(n)", invoice: 76_100_000 + n)
+                        return (Int(response.status.code), response.errorCode)
+                    }
+                }
+                return try await group.reduce(into: [(Int, String?)]()) { $0.append($1) }
+            }
+            #expect(statuses.count == burst)
+            #expect(statuses.allSatisfy { $0.0 == 401 && $0.1 == "UNAUTHENTICATED" }, "\(statuses)")
+            // They reached the desk together: at least one group carried several of them.
+            let (groupsAfter, purchasesAfter) = fixture.metrics.purchaseGroups
+            #expect(purchasesAfter - purchasesBefore == UInt64(burst))
+            #expect(groupsAfter - groupsBefore < UInt64(burst), "\(groupsAfter - groupsBefore) groups for \(burst) purchases")
+            #expect(try await fixture.fingerprint() == before)
+            #expect(
+                try await fixture.count("SELECT count(*) FROM relief.audit_log WHERE action = 'purchase.create' AND target LIKE 'KEPT-GROUP-%'") == 1)
+        }
+        await fixture.close()
+    }
+
     /// Each change to a clerk's token or user, made after a purchase has put the token in the
     /// cache, stops the next purchase as it stops any other request: nothing is written.
     @Test func aKeptTokenIsCheckedAgainWhenItsPurchaseIsWritten() async throws {
