@@ -29,14 +29,17 @@ public struct JSONBytes: Sendable {
     /// Opens an object (`{`).
     public mutating func beginObject() {
         separateValue()
-        precondition(open.count < Self.maximumDepth, "a JSON document nests at most \(Self.maximumDepth) deep")
+        precondition(
+            open.count < Self.maximumDepth, "a JSON document nests at most \(Self.maximumDepth) deep")
         bytes.append(UInt8(ascii: "{"))
         open.append((true, false, nil))
     }
 
     /// Closes the innermost object.
     public mutating func endObject() {
-        precondition(open.last?.isObject == true && !afterKey, "endObject closes an open object after a complete member")
+        precondition(
+            open.last?.isObject == true && !afterKey,
+            "endObject closes an open object after a complete member")
         open.removeLast()
         bytes.append(UInt8(ascii: "}"))
     }
@@ -44,7 +47,8 @@ public struct JSONBytes: Sendable {
     /// Opens an array (`[`).
     public mutating func beginArray() {
         separateValue()
-        precondition(open.count < Self.maximumDepth, "a JSON document nests at most \(Self.maximumDepth) deep")
+        precondition(
+            open.count < Self.maximumDepth, "a JSON document nests at most \(Self.maximumDepth) deep")
         bytes.append(UInt8(ascii: "["))
         open.append((false, false, nil))
     }
@@ -58,9 +62,13 @@ public struct JSONBytes: Sendable {
 
     /// Writes a member's key; its value comes next. Keys of one object must ascend.
     public mutating func key(_ name: String) {
-        precondition(open.last?.isObject == true && !afterKey, "a key belongs in an open object, after a complete member")
+        precondition(
+            open.last?.isObject == true && !afterKey,
+            "a key belongs in an open object, after a complete member")
         if let last = open[open.count - 1].lastKey {
-            assert(last.utf8.lexicographicallyPrecedes(name.utf8), "JSON keys must ascend: \(last) before \(name)")
+            assert(
+                last.utf8.lexicographicallyPrecedes(name.utf8),
+                "JSON keys must ascend: \(last) before \(name)")
         }
         if open[open.count - 1].hasMember { bytes.append(UInt8(ascii: ",")) }
         open[open.count - 1].hasMember = true
@@ -142,7 +150,9 @@ public struct JSONBytes: Sendable {
                 case 0x08: (escape, width) = ("\\b", 1)
                 case 0x0C: (escape, width) = ("\\f", 1)
                 case 0x00..<0x20: (escape, width) = (unicodeEscape(UInt32(byte)), 1)
-                case 0xE2 where index + 2 < utf8.count && utf8[index + 1] == 0x80 && (utf8[index + 2] == 0xA8 || utf8[index + 2] == 0xA9):
+                case 0xE2
+                where index + 2 < utf8.count && utf8[index + 1] == 0x80
+                    && (utf8[index + 2] == 0xA8 || utf8[index + 2] == 0xA9):
                     (escape, width) = (utf8[index + 2] == 0xA8 ? "\\u2028" : "\\u2029", 3)
                 default: (escape, width) = (nil, 1)
                 }
