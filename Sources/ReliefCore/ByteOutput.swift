@@ -16,9 +16,6 @@ struct ByteOutput: Sendable {
         storage = [UInt8](repeating: 0, count: max(capacity, 64))
     }
 
-    /// Whether nothing has been written since the last ``removeAll()``.
-    var isEmpty: Bool { count == 0 }
-
     /// Forgets the output, keeping the room.
     mutating func removeAll() { count = 0 }
 

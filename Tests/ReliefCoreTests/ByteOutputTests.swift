@@ -45,7 +45,7 @@ struct ByteOutputTests {
         #expect(output.array == expected)
         output.withBytes { #expect(Array($0) == expected) }
         output.removeAll()
-        #expect(output.isEmpty)
+        #expect(output.count == 0)
         let tail: [UInt8] = Array("尾".utf8)
         tail.withUnsafeBufferPointer { output.append($0) }
         #expect(output.array == tail)
