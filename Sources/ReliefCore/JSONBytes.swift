@@ -14,8 +14,8 @@ public struct JSONBytes: Sendable {
 
     /// The text so far.
     public private(set) var bytes: [UInt8]
-    /// Per open object or array: which it is, whether it has a member yet, and (objects) the
-    /// last key.
+    /// Per open object or array: which it is, whether it has a member yet, and (objects, debug
+    /// builds) the last key.
     private var open: [(isObject: Bool, hasMember: Bool, lastKey: String?)] = []
     /// Whether a key was just written, so the next value is its value, with no comma before it.
     private var afterKey = false
@@ -65,14 +65,17 @@ public struct JSONBytes: Sendable {
         precondition(
             open.last?.isObject == true && !afterKey,
             "a key belongs in an open object, after a complete member")
-        if let last = open[open.count - 1].lastKey {
-            assert(
-                last.utf8.lexicographicallyPrecedes(name.utf8),
-                "JSON keys must ascend: \(last) before \(name)")
-        }
+        #if DEBUG
+            // Kept only where it is checked: a release build stores no key.
+            if let last = open[open.count - 1].lastKey {
+                assert(
+                    last.utf8.lexicographicallyPrecedes(name.utf8),
+                    "JSON keys must ascend: \(last) before \(name)")
+            }
+            open[open.count - 1].lastKey = name
+        #endif
         if open[open.count - 1].hasMember { bytes.append(UInt8(ascii: ",")) }
         open[open.count - 1].hasMember = true
-        open[open.count - 1].lastKey = name
         Self.appendString(name, to: &bytes)
         bytes.append(UInt8(ascii: ":"))
         afterKey = true

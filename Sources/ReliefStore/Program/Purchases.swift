@@ -88,7 +88,7 @@ public enum Purchases {
     public static func importPurchases(
         _ c: isolated Connection, records: [PurchaseRowRecord], fileName: String, programCode: String, actorName: String
     ) throws -> ImportSummary {
-        try RecordsImport(records: records, fileName: fileName, programCode: programCode, actorName: actorName).run(c)
+        try RecordsImport(records: records, fileName: fileName, programCode: programCode, actorName: actorName).run(c).summary
     }
 
     /// An import of purchase lines already parsed without a problem, in fewer round trips: the
@@ -127,11 +127,6 @@ public enum Purchases {
                 c, file, programCode: programCode, actorName: actorName, path: .postEntries, readResults: readResults, trailing: trailing,
                 trailingResults: &trailingResults, progress: { _, _ in })
             return (summary, trailingResults)
-        }
-
-        /// ``run(_:readResults:trailing:)`` without reads ahead or trailing statements.
-        func run(_ c: isolated Connection) throws -> ImportSummary {
-            try run(c, readResults: nil, trailing: []).summary
         }
     }
 
